@@ -1,0 +1,1 @@
+"""Review packs, supervision packs and service reports (ReportLab)."""

@@ -1,0 +1,124 @@
+"""The device secret: a random value kept in the OS keyring, so a copied store and its passphrase
+are still not enough to open it on another machine or account.
+
+A secure keyring backend (macOS Keychain, Windows Credential Locker, Secret Service, KWallet) is
+required. When only an insecure one exists (a plaintext file, or none at all), Keyworker refuses,
+unless KEYWORKER_ALLOW_INSECURE_KEYRING=1 says this is a test or automation machine; then it
+carries on and says so.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import keyring
+import keyring.errors
+from keyring.backend import KeyringBackend
+from keyring.backends import fail, null
+
+from keyworker_app.atomic import write_atomically
+from keyworker_app.security import SecurityError
+
+SERVICE = "Keyworker caseload"
+ALLOW_INSECURE_ENV = "KEYWORKER_ALLOW_INSECURE_KEYRING"
+# Used only when insecure keyrings are allowed and the keyring cannot store anything at all.
+FALLBACK_FILE = "device-secret.insecure"
+
+
+class KeyringUnavailable(SecurityError):
+    pass
+
+
+def _backends(backend: KeyringBackend) -> list[KeyringBackend]:
+    chained = getattr(backend, "backends", None)
+    return list(chained) if chained else [backend]
+
+
+def _is_secure(backend: KeyringBackend) -> bool:
+    """A backend keyring itself ranks as recommended (priority >= 1) and not a plaintext file."""
+    for candidate in _backends(backend):
+        try:
+            priority = float(candidate.priority)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - a backend that cannot rank itself is not usable
+            continue
+        name = type(candidate).__name__.lower()
+        if priority >= 1 and "plaintext" not in name and not isinstance(candidate, fail.Keyring):
+            return True
+    return False
+
+
+@dataclass
+class DeviceSecrets:
+    """Reads and writes this store's device secret in the OS keyring."""
+
+    data_dir: Path
+    backend: KeyringBackend
+    insecure_warning: str | None = None
+
+    @classmethod
+    def for_store(cls, data_dir: Path) -> DeviceSecrets:
+        """The keyring to use, refusing an insecure one unless the override is set."""
+        backend = keyring.get_keyring()
+        if _is_secure(backend):
+            return cls(data_dir, backend)
+        if os.environ.get(ALLOW_INSECURE_ENV) != "1":
+            raise KeyringUnavailable(
+                "No secure OS keyring is available to hold this laptop's key; unlock or install "
+                "one (Keychain, Windows Credential Manager, GNOME Keyring or KWallet), or set "
+                f"{ALLOW_INSECURE_ENV}=1 on test machines only."
+            )
+        where = (
+            f"a plain file in {data_dir}"
+            if _cannot_store(backend)
+            else f"an insecure keyring ({type(backend).__name__})"
+        )
+        warning = (
+            f"Warning: {ALLOW_INSECURE_ENV}=1 is set, so this laptop's key is kept in {where}; "
+            "do not use real case data this way."
+        )
+        return cls(data_dir, backend, warning)
+
+    def _uses_file(self) -> bool:
+        return self.insecure_warning is not None and _cannot_store(self.backend)
+
+    def get(self, store_id: str) -> bytes | None:
+        if self._uses_file():
+            path = self.data_dir / FALLBACK_FILE
+            text = path.read_text().strip() if path.exists() else None
+        else:
+            try:
+                text = self.backend.get_password(SERVICE, store_id)
+            except keyring.errors.KeyringError as error:
+                raise KeyringUnavailable(
+                    f"The OS keyring could not be read ({type(error).__name__}); "
+                    "unlock it and try again."
+                ) from None
+        return base64.b64decode(text) if text else None
+
+    def put(self, store_id: str, secret: bytes) -> None:
+        text = base64.b64encode(secret).decode()
+        if self._uses_file():
+            write_atomically(self.data_dir / FALLBACK_FILE, text.encode())
+            return
+        try:
+            self.backend.set_password(SERVICE, store_id, text)
+        except keyring.errors.KeyringError as error:
+            raise KeyringUnavailable(
+                f"The OS keyring refused to store this laptop's key ({type(error).__name__}); "
+                "unlock it and try again."
+            ) from None
+
+    def delete(self, store_id: str) -> None:
+        if self._uses_file():
+            (self.data_dir / FALLBACK_FILE).unlink(missing_ok=True)
+            return
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):
+            self.backend.delete_password(SERVICE, store_id)
+
+
+def _cannot_store(backend: KeyringBackend) -> bool:
+    return all(isinstance(b, (fail.Keyring, null.Keyring)) for b in _backends(backend))

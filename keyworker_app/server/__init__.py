@@ -1,0 +1,1 @@
+"""The central store: FastAPI app, accounts, access control."""

@@ -1,0 +1,283 @@
+"""Recording work with a young person: contacts, addenda, actions agreed, goals and chronology.
+
+These are the use cases screens and the command line call with plain values. Each runs in one
+unit of work, so the record, its outbox entries and its audit events are saved together or not
+at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keyworker_app.domain.dates import utc_now
+from keyworker_app.domain.vocabulary import (
+    ActionSource,
+    ChronologyCategory,
+    ContactType,
+    RecordStatus,
+    ScoreStage,
+    Worry,
+)
+from keyworker_app.store.caseload_store import Store
+from keyworker_app.store.engine import StoreError
+from keyworker_app.store.models import (
+    Action,
+    Addendum,
+    ChronologyEvent,
+    Contact,
+    Goal,
+    GoalScore,
+    Staff,
+    YoungPerson,
+)
+from keyworker_app.store.unit_of_work import RecordLocked, UnitOfWork
+
+# Clocks on laptops drift; a contact a few minutes "in the future" is a clock, not a typo.
+FUTURE_GRACE = timedelta(minutes=5)
+
+
+class NotFound(StoreError):
+    pass
+
+
+def find_young_person(session: Session, reference: str) -> YoungPerson | None:
+    return session.scalars(
+        select(YoungPerson).where(
+            YoungPerson.reference == reference.strip(), YoungPerson.deleted.is_(False)
+        )
+    ).first()
+
+
+def require_young_person(session: Session, reference: str) -> YoungPerson:
+    young_person = find_young_person(session, reference)
+    if young_person is None:
+        raise NotFound(
+            f"No young person has the reference {reference!r}; check it with `keyworker caseload`."
+        )
+    return young_person
+
+
+def staff_by_user_name(session: Session, user_name: str) -> Staff | None:
+    return session.scalars(select(Staff).where(Staff.user_name == user_name)).first()
+
+
+@dataclass
+class AgreedAction:
+    description: str
+    owner_user_name: str | None = None
+    due_on: date | None = None
+
+
+@dataclass
+class ContactDetails:
+    """What a worker writes about one contact."""
+
+    contact_type: ContactType
+    narrative: str
+    occurred_at: datetime = field(default_factory=utc_now)
+    duration_minutes: int | None = None
+    location: str | None = None
+    present: list[str] = field(default_factory=list)
+    purpose: str | None = None
+    own_words: str | None = None
+    worries: list[Worry] = field(default_factory=list)
+    significant: bool = False
+    actions: list[AgreedAction] = field(default_factory=list)
+
+
+def _validate(details: ContactDetails) -> None:
+    if details.occurred_at.tzinfo is None:
+        raise ValueError("The contact's time needs a time zone.")
+    if details.occurred_at > utc_now() + FUTURE_GRACE:
+        raise ValueError("A contact cannot be recorded in the future; check the date and time.")
+    if details.duration_minutes is not None and not 0 <= details.duration_minutes <= 24 * 60:
+        raise ValueError("The duration must be between 0 and 1,440 minutes.")
+
+
+def _create_actions(uow: UnitOfWork, contact: Contact, actions: Sequence[AgreedAction]) -> None:
+    for agreed in actions:
+        owner = (
+            staff_by_user_name(uow.session, agreed.owner_user_name)
+            if agreed.owner_user_name
+            else None
+        )
+        if agreed.owner_user_name and owner is None:
+            raise NotFound(f"No worker has the user name {agreed.owner_user_name!r}.")
+        uow.add(
+            Action(
+                young_person_id=contact.young_person_id,
+                source=ActionSource.CONTACT,
+                source_id=contact.id,
+                description=agreed.description,
+                owner_id=owner.id if owner else None,
+                due_on=agreed.due_on,
+            )
+        )
+
+
+def add_contact(
+    store: Store, young_person_id: str, details: ContactDetails, *, finalise: bool = False
+) -> Contact:
+    """Record a contact, as a draft or finalised at once, with the actions agreed in it."""
+    _validate(details)
+    with store.unit_of_work() as uow:
+        if uow.get(YoungPerson, young_person_id) is None:
+            raise NotFound("That young person is not in this caseload.")
+        contact = Contact(
+            young_person_id=young_person_id,
+            occurred_at=details.occurred_at,
+            contact_type=ContactType(details.contact_type),
+            duration_minutes=details.duration_minutes,
+            location=details.location,
+            present=list(details.present),
+            purpose=details.purpose,
+            narrative=details.narrative,
+            own_words=details.own_words,
+            worries=[Worry(w).value for w in details.worries],
+            significant=details.significant,
+            status=RecordStatus.DRAFT,
+            author=store.user_name,
+        )
+        uow.add(contact)
+        uow.session.flush()
+        _create_actions(uow, contact, details.actions)
+        if finalise:
+            _finalise(uow, contact)
+        uow.commit()
+        return contact
+
+
+def save_draft(store: Store, contact_id: str, details: ContactDetails) -> Contact:
+    """Overwrite a draft contact's fields (autosave). Finalised contacts are refused."""
+    _validate(details)
+    with store.unit_of_work() as uow:
+        contact = uow.get(Contact, contact_id)
+        if contact is None:
+            raise NotFound("That contact is not in this caseload.")
+        if contact.status == RecordStatus.FINAL:
+            raise RecordLocked(
+                "This contact is finalised and cannot be edited; add an addendum instead."
+            )
+        contact.occurred_at = details.occurred_at
+        contact.contact_type = ContactType(details.contact_type)
+        contact.duration_minutes = details.duration_minutes
+        contact.location = details.location
+        contact.present = list(details.present)
+        contact.purpose = details.purpose
+        contact.narrative = details.narrative
+        contact.own_words = details.own_words
+        contact.worries = [Worry(w).value for w in details.worries]
+        contact.significant = details.significant
+        uow.commit()
+        return contact
+
+
+def _finalise(uow: UnitOfWork, contact: Contact) -> None:
+    if not contact.narrative.strip():
+        raise ValueError("A contact needs a note before it can be finalised.")
+    contact.status = RecordStatus.FINAL
+    contact.finalised_at = utc_now()
+    contact.finalised_by = uow.actor
+
+
+def finalise_contact(
+    store: Store, contact_id: str, actions: Sequence[AgreedAction] = ()
+) -> Contact:
+    """Finalise a draft: from now on it takes addenda, never edits. Agreed actions are created."""
+    with store.unit_of_work() as uow:
+        contact = uow.get(Contact, contact_id)
+        if contact is None:
+            raise NotFound("That contact is not in this caseload.")
+        if contact.status == RecordStatus.FINAL:
+            raise RecordLocked("This contact is already finalised.")
+        _finalise(uow, contact)
+        _create_actions(uow, contact, actions)
+        uow.commit()
+        return contact
+
+
+def add_addendum(store: Store, contact_id: str, text: str) -> Addendum:
+    """A correction or addition to a finalised contact, with who and when."""
+    if not text.strip():
+        raise ValueError("An addendum needs some text.")
+    with store.unit_of_work() as uow:
+        contact = uow.get(Contact, contact_id)
+        if contact is None:
+            raise NotFound("That contact is not in this caseload.")
+        if contact.status != RecordStatus.FINAL:
+            raise RecordLocked(
+                "This contact is still a draft: edit it directly instead of adding an addendum."
+            )
+        addendum = Addendum(
+            contact_id=contact.id,
+            young_person_id=contact.young_person_id,
+            written_at=utc_now(),
+            author=store.user_name,
+            text=text,
+        )
+        uow.add(addendum)
+        uow.commit()
+        return addendum
+
+
+def score_goal(
+    store: Store, goal_id: str, score: int, stage: ScoreStage, on: date, note: str | None = None
+) -> GoalScore:
+    """Append a 0-10 Goal Based Outcomes score."""
+    if not 0 <= score <= 10:
+        raise ValueError("A goal score is a whole number from 0 to 10.")
+    with store.unit_of_work() as uow:
+        goal = uow.get(Goal, goal_id)
+        if goal is None:
+            raise NotFound("That goal is not in this caseload.")
+        entry = GoalScore(
+            goal_id=goal.id,
+            young_person_id=goal.young_person_id,
+            scored_on=on,
+            score=score,
+            stage=stage,
+            note=note,
+        )
+        uow.add(entry)
+        uow.commit()
+        return entry
+
+
+def add_chronology_event(
+    store: Store,
+    young_person_id: str,
+    occurred_on: date,
+    category: ChronologyCategory,
+    title: str,
+    detail: str | None = None,
+) -> ChronologyEvent:
+    if not title.strip():
+        raise ValueError("A chronology event needs a title.")
+    with store.unit_of_work() as uow:
+        if uow.get(YoungPerson, young_person_id) is None:
+            raise NotFound("That young person is not in this caseload.")
+        event = ChronologyEvent(
+            young_person_id=young_person_id,
+            occurred_on=occurred_on,
+            category=category,
+            title=title,
+            detail=detail,
+        )
+        uow.add(event)
+        uow.commit()
+        return event
+
+
+def record_opened(store: Store, young_person_id: str, *, purpose: str = "view") -> None:
+    """Audit that the user opened a young person's record."""
+    with store.unit_of_work() as uow:
+        young_person = uow.get(YoungPerson, young_person_id)
+        if young_person is None:
+            raise NotFound("That young person is not in this caseload.")
+        uow.audit("open_record", young_person, detail={"purpose": purpose})
+        uow.commit()

@@ -1,0 +1,167 @@
+"""Full-text search over contact narratives, addenda and form answers.
+
+The index is an FTS5 table inside the encrypted store, so search text is as protected as the
+records. The unit of work keeps it current; ``search`` reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from keyworker_app.store.models import Addendum, Contact, FormResponse, Syncable
+
+INDEXED_TYPES = (Contact, Addendum, FormResponse)
+
+
+def _answer_text(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _answer_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _answer_text(item)
+
+
+def searchable(record: Syncable) -> tuple[str, str | None, str | None]:
+    """(text, young person id, when) for a record the index holds."""
+    if isinstance(record, Contact):
+        parts = [record.purpose or "", record.narrative or "", record.own_words or ""]
+        return (
+            "\n".join(p for p in parts if p),
+            record.young_person_id,
+            record.occurred_at.isoformat(),
+        )
+    if isinstance(record, Addendum):
+        return record.text, record.young_person_id, record.written_at.isoformat()
+    if isinstance(record, FormResponse):
+        when = record.finalised_at or record.updated_at
+        return (
+            "\n".join(_answer_text(record.answers or {})),
+            record.young_person_id,
+            when.isoformat() if when else None,
+        )
+    raise TypeError(f"{type(record).__name__} is not searchable")
+
+
+def reindex(session: Session, records: Sequence[Syncable]) -> None:
+    """Bring the index up to date for ``records`` (tombstoned ones are taken out)."""
+    if not records:
+        return
+    ids = [r.id for r in records]
+    existing: dict[str, int] = {}
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        marks = ",".join(f":i{n}" for n in range(len(chunk)))
+        rows = session.execute(
+            text(f"SELECT record_id, id FROM search_document WHERE record_id IN ({marks})"),
+            {f"i{n}": v for n, v in enumerate(chunk)},
+        )
+        existing.update({row[0]: row[1] for row in rows})
+    if existing:
+        gone = [{"id": doc_id} for doc_id in existing.values()]
+        session.execute(text("DELETE FROM search_text WHERE rowid = :id"), gone)
+        session.execute(text("DELETE FROM search_document WHERE id = :id"), gone)
+    next_id = session.execute(
+        text("SELECT coalesce(max(id), 0) + 1 FROM search_document")
+    ).scalar_one()
+    documents, bodies = [], []
+    for record in records:
+        if record.deleted:
+            continue
+        body, young_person_id, when = searchable(record)
+        documents.append(
+            {
+                "id": next_id,
+                "record_type": record.__tablename__,
+                "record_id": record.id,
+                "young_person_id": young_person_id,
+                "occurred": when,
+            }
+        )
+        bodies.append({"id": next_id, "body": body})
+        next_id += 1
+    if documents:
+        session.execute(
+            text(
+                "INSERT INTO search_document "
+                "(id, record_type, record_id, young_person_id, occurred) "
+                "VALUES (:id, :record_type, :record_id, :young_person_id, :occurred)"
+            ),
+            documents,
+        )
+        session.execute(text("INSERT INTO search_text (rowid, body) VALUES (:id, :body)"), bodies)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    record_type: str
+    record_id: str
+    young_person_id: str | None
+    reference: str | None
+    name: str | None
+    occurred: datetime | None
+    snippet: str
+
+
+def fts_query(user_text: str) -> str | None:
+    """The user's words as an FTS5 query: every word must match, the last one as a prefix so
+    results appear while typing. FTS syntax in the input is treated as plain text."""
+    words = [w for w in user_text.replace('"', " ").split() if w]
+    if not words:
+        return None
+    quoted = [f'"{w}"' for w in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def search(
+    session: Session,
+    user_text: str,
+    *,
+    young_person_ids: Iterable[str] | None = None,
+    limit: int = 50,
+) -> list[SearchHit]:
+    """Records whose text matches ``user_text``, best first.
+
+    ``young_person_ids`` limits the results to those young people (the caseload the user may see).
+    """
+    query = fts_query(user_text)
+    if query is None:
+        return []
+    sql = (
+        "SELECT d.record_type, d.record_id, d.young_person_id, yp.reference, "
+        "coalesce(yp.preferred_name, yp.given_name) || ' ' || yp.family_name, d.occurred, "
+        "snippet(search_text, 0, '[', ']', '…', 12) "
+        "FROM search_text JOIN search_document d ON d.id = search_text.rowid "
+        "LEFT JOIN young_person yp ON yp.id = d.young_person_id "
+        "WHERE search_text MATCH :query"
+    )
+    params: dict[str, Any] = {"query": query, "limit": limit}
+    if young_person_ids is not None:
+        allowed = list(young_person_ids)
+        if not allowed:
+            return []
+        sql += " AND d.young_person_id IN (SELECT value FROM json_each(:allowed))"
+        params["allowed"] = json.dumps(allowed)
+    sql += " ORDER BY bm25(search_text), d.occurred DESC LIMIT :limit"
+    return [
+        SearchHit(
+            record_type=row[0],
+            record_id=row[1],
+            young_person_id=row[2],
+            reference=row[3],
+            name=row[4],
+            occurred=datetime.fromisoformat(row[5]) if row[5] else None,
+            snippet=row[6],
+        )
+        for row in session.execute(text(sql), params)
+    ]

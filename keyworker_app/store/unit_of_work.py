@@ -1,0 +1,315 @@
+"""The one write path.
+
+Every change to the caseload happens inside a ``UnitOfWork``: in one SQLite transaction it writes
+the rows, appends an outbox entry per changed record (a field-level patch on the version it was
+based on, with an op id the central store deduplicates on), appends an audit event per change to
+the hash chain, and keeps the search index current. Either all of that is committed or none.
+
+It also enforces the record-keeping rules: finalised contacts and form responses are never
+edited (corrections are addenda or revisions), goal scores and addenda are append-only, and
+nothing is ever deleted, only tombstoned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import event, insert, inspect, select
+from sqlalchemy.orm import Session
+
+from keyworker_app.domain.dates import utc_now
+from keyworker_app.domain.ids import new_id
+from keyworker_app.domain.vocabulary import RecordStatus
+from keyworker_app.security.audit_chain import GENESIS, AuditLink, link_hash
+from keyworker_app.store.engine import StoreError
+from keyworker_app.store.models import (
+    BOOKKEEPING_FIELDS,
+    Addendum,
+    AuditEvent,
+    Contact,
+    FormResponse,
+    GoalScore,
+    OutboxEntry,
+    Syncable,
+    YoungPerson,
+)
+from keyworker_app.store.search import INDEXED_TYPES, reindex
+from keyworker_app.store.serialise import content_fields, to_json_value
+
+if TYPE_CHECKING:
+    from keyworker_app.store.caseload_store import Store
+
+T = TypeVar("T", bound=Syncable)
+APPEND_ONLY = (Addendum, GoalScore)
+FINALISABLE = (Contact, FormResponse)
+
+
+class RecordLocked(StoreError):
+    """An attempt to change a record the rules say must not change."""
+
+
+@dataclass
+class _PendingAudit:
+    action: str
+    record_type: str | None
+    record_id: str | None
+    young_person_id: str | None
+    detail: dict[str, Any]
+    occurred_at: datetime
+
+
+@dataclass
+class _Changes:
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[_PendingAudit] = field(default_factory=list)
+    to_index: dict[str, Syncable] = field(default_factory=dict)
+
+
+def _young_person_of(record: Syncable) -> str | None:
+    if isinstance(record, YoungPerson):
+        return record.id
+    return getattr(record, "young_person_id", None)
+
+
+def _apply_column_defaults(record: Syncable) -> None:
+    """Fill Python-side column defaults now, so the insert's patch carries the stored values."""
+    for column in record.__table__.columns:
+        default = column.default
+        if default is None or getattr(record, column.key, None) is not None:
+            continue
+        if default.is_scalar:
+            setattr(record, column.key, default.arg)
+        elif default.is_callable:
+            setattr(record, column.key, default.arg(None))
+
+
+class UnitOfWork:
+    """A transaction on the store; use as a context manager and call ``commit``.
+
+    ``record_outbox=False`` is for changes that came *from* the central store (sync pull): they
+    are audited and indexed but not echoed back.
+    """
+
+    def __init__(self, store: Store, *, record_outbox: bool = True) -> None:
+        self.store = store
+        self.actor = store.user_name
+        self.record_outbox = record_outbox
+        self.session = Session(bind=store.write_engine, expire_on_commit=False, autoflush=True)
+        self._changes = _Changes()
+        event.listen(self.session, "before_flush", self._before_flush)
+
+    # -- the session's API, narrowed -------------------------------------------------------
+    def add(self, record: Syncable) -> Syncable:
+        self.session.add(record)
+        return record
+
+    def add_all(self, records: list[Syncable]) -> None:
+        self.session.add_all(records)
+
+    def get(self, model: type[T], record_id: str) -> T | None:
+        record = self.session.get(model, record_id)
+        return None if record is None or record.deleted else record
+
+    def tombstone(self, record: Syncable) -> None:
+        """Mark a record deleted; it stays in the store (and syncs) as a tombstone."""
+        record.deleted = True
+
+    def audit(
+        self,
+        action: str,
+        record: Syncable | None = None,
+        *,
+        young_person_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Record an event that changes no record, such as opening or exporting a case."""
+        self._changes.audit.append(
+            _PendingAudit(
+                action=action,
+                record_type=record.__tablename__ if record is not None else None,
+                record_id=record.id if record is not None else None,
+                young_person_id=young_person_id or (_young_person_of(record) if record else None),
+                detail=detail or {},
+                occurred_at=utc_now(),
+            )
+        )
+
+    # -- bookkeeping on every flush ---------------------------------------------------------
+    def _before_flush(self, session: Session, _context: object, _instances: object) -> None:
+        now = utc_now()
+        for record in list(session.deleted):
+            if isinstance(record, Syncable):
+                raise RecordLocked(
+                    "Records are never deleted from the caseload; they are marked deleted instead."
+                )
+        for record in list(session.new):
+            if isinstance(record, Syncable):
+                self._stamp_new(record, now)
+        for record in list(session.dirty):
+            if isinstance(record, Syncable) and session.is_modified(
+                record, include_collections=False
+            ):
+                self._stamp_changed(record, now)
+
+    def _stamp_new(self, record: Syncable, now: datetime) -> None:
+        if not record.id:
+            record.id = new_id()
+        record.version = 1
+        record.updated_at = now
+        record.updated_by = self.actor
+        record.device_id = self.store.device_id
+        _apply_column_defaults(record)
+        fields = content_fields(type(record))
+        patch = {name: to_json_value(getattr(record, name)) for name in fields}
+        self._log(
+            record,
+            "insert",
+            0,
+            patch,
+            now,
+            {"fields": sorted(k for k, v in patch.items() if v is not None)},
+        )
+
+    def _stamp_changed(self, record: Syncable, now: datetime) -> None:
+        state = inspect(record)
+        changed: dict[str, Any] = {}
+        for attr in state.mapper.column_attrs:
+            if attr.key in BOOKKEEPING_FIELDS:
+                continue
+            history = state.attrs[attr.key].history
+            if history.has_changes():
+                changed[attr.key] = getattr(record, attr.key)
+        if not changed:
+            return
+        self._refuse_locked_change(record, state, changed)
+        base_version = record.version
+        record.version = base_version + 1
+        record.updated_at = now
+        record.updated_by = self.actor
+        record.device_id = self.store.device_id
+        patch = {k: to_json_value(v) for k, v in changed.items()}
+        operation = "delete" if changed.get("deleted") is True else "update"
+        self._log(record, operation, base_version, patch, now, {"fields": sorted(changed)})
+
+    def _refuse_locked_change(self, record: Syncable, state: Any, changed: dict[str, Any]) -> None:
+        kind = type(record).__name__
+        if isinstance(record, APPEND_ONLY):
+            raise RecordLocked(f"A saved {kind.lower()} cannot be changed; add a new one instead.")
+        if isinstance(record, FINALISABLE):
+            history = state.attrs["status"].history
+            was = (history.deleted or history.unchanged or [None])[0]
+            if was == RecordStatus.FINAL:
+                raise RecordLocked(
+                    f"This {kind.lower()} is finalised and cannot be edited; "
+                    + (
+                        "add an addendum instead."
+                        if isinstance(record, Contact)
+                        else "start a revision instead."
+                    )
+                )
+
+    def _log(
+        self,
+        record: Syncable,
+        operation: str,
+        base_version: int,
+        patch: dict[str, Any],
+        now: datetime,
+        detail: dict[str, Any],
+    ) -> None:
+        record_type = record.__tablename__
+        if self.record_outbox:
+            self._changes.outbox.append(
+                {
+                    "op_id": new_id(),
+                    "record_type": record_type,
+                    "record_id": record.id,
+                    "operation": operation,
+                    "base_version": base_version,
+                    "patch": patch,
+                    "created_at": now,
+                }
+            )
+        self._changes.audit.append(
+            _PendingAudit(
+                action={"insert": "create", "update": "update", "delete": "delete"}[operation],
+                record_type=record_type,
+                record_id=record.id,
+                young_person_id=_young_person_of(record),
+                detail=detail,
+                occurred_at=now,
+            )
+        )
+        if isinstance(record, INDEXED_TYPES):
+            self._changes.to_index[record.id] = record
+
+    # -- commit -----------------------------------------------------------------------------
+    def commit(self) -> None:
+        """Write everything in one transaction. On any error nothing is written."""
+        session = self.session
+        session.flush()
+        changes = self._changes
+        if changes.outbox:
+            session.execute(insert(OutboxEntry), changes.outbox)
+        if changes.to_index:
+            reindex(session, list(changes.to_index.values()))
+        if changes.audit:
+            self._append_audit(changes.audit)
+        session.commit()
+        self._changes = _Changes()
+
+    def _append_audit(self, pending: list[_PendingAudit]) -> None:
+        # BEGIN IMMEDIATE holds the write lock, so nobody else can extend the chain meanwhile.
+        last = self.session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        ).first()
+        seq, previous = (last[0], last[1]) if last else (0, GENESIS)
+        rows = []
+        for item in pending:
+            seq += 1
+            link = AuditLink(
+                seq=seq,
+                occurred_at=item.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+                actor=self.actor,
+                device_id=self.store.device_id,
+                action=item.action,
+                record_type=item.record_type,
+                record_id=item.record_id,
+                young_person_id=item.young_person_id,
+                detail=item.detail,
+                prev_hash=previous,
+            )
+            previous = link_hash(link)
+            rows.append(
+                {
+                    "seq": seq,
+                    "occurred_at": item.occurred_at,
+                    "actor": link.actor,
+                    "device_id": link.device_id,
+                    "action": link.action,
+                    "record_type": link.record_type,
+                    "record_id": link.record_id,
+                    "young_person_id": link.young_person_id,
+                    "detail": link.detail,
+                    "prev_hash": link.prev_hash,
+                    "hash": previous,
+                }
+            )
+        self.session.execute(insert(AuditEvent), rows)
+
+    # -- context manager --------------------------------------------------------------------
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.session.in_transaction():
+            self.session.rollback()
+        self.session.close()
