@@ -73,9 +73,14 @@ def memory_keyring(isolated_user_folders: MemoryKeyring) -> MemoryKeyring:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """An empty, real SQLCipher store keyed with a random data key."""
-    opened = Store.create(tmp_path / "data", os.urandom(32), user_name="tester")
+def data_key() -> bytes:
+    return os.urandom(32)
+
+
+@pytest.fixture
+def store(tmp_path: Path, data_key: bytes) -> Iterator[Store]:
+    """An empty, real SQLCipher store (in tmp_path/data) keyed with a random data key."""
+    opened = Store.create(tmp_path / "data", data_key, user_name="tester")
     yield opened
     opened.close()
 

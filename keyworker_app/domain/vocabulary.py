@@ -7,6 +7,7 @@ words a worker reads.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -32,8 +33,13 @@ class Vocabulary(StrEnum):
             return cls(code)
         except ValueError:
             raise ValueError(
-                f"'{text}' is not a {cls.__name__} code; use one of: {', '.join(cls.codes())}"
+                f"'{text}' is not a {cls.describe()}; use one of: {', '.join(cls.codes())}"
             ) from None
+
+    @classmethod
+    def describe(cls) -> str:
+        """The vocabulary's name in words: ``RiskCategory`` -> "risk category"."""
+        return re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()
 
 
 class Role(Vocabulary):

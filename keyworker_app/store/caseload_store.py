@@ -104,7 +104,8 @@ class Store:
         try:
             yield session
         finally:
-            session.rollback()
+            # close() ends the transaction without expiring what was read, so the records stay
+            # usable (detached) after the block.
             session.close()
 
     def close(self) -> None:

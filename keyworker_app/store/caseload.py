@@ -1,0 +1,179 @@
+"""The caseload as a worker sees it: one row per young person, with the figures that matter today.
+
+Built from a handful of grouped queries rather than one query per young person, so a caseload of
+thousands loads in well under a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import Session
+
+from keyworker_app.domain.dates import age_on
+from keyworker_app.domain.vocabulary import (
+    ActionStatus,
+    CaseStatus,
+    LegalStatus,
+    PlacementType,
+    RiskCategory,
+)
+from keyworker_app.store.models import (
+    Action,
+    Contact,
+    Placement,
+    Referral,
+    Staff,
+    Team,
+    YoungPerson,
+)
+
+
+T = TypeVar("T")
+
+
+class Scope(StrEnum):
+    MINE = "mine"
+    TEAM = "team"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    young_person_id: str
+    reference: str
+    given_name: str
+    family_name: str
+    preferred_name: str | None
+    date_of_birth: date
+    age: int
+    status: CaseStatus
+    legal_status: LegalStatus | None
+    restricted: bool
+    uasc: bool
+    team: str | None
+    keyworker: str | None
+    keyworker_user_name: str | None
+    placement_type: PlacementType | None
+    risk_category: RiskCategory | None
+    last_contact: datetime | None
+    days_since_contact: int | None
+    visiting_standard_days: int
+    open_actions: int
+    overdue_actions: int
+
+    @property
+    def display_name(self) -> str:
+        given = self.preferred_name or self.given_name
+        return f"{given} {self.family_name}"
+
+    @property
+    def overdue_for_visit(self) -> bool:
+        return self.status == CaseStatus.OPEN and (
+            self.days_since_contact is None or self.days_since_contact > self.visiting_standard_days
+        )
+
+
+def _first_per_young_person(rows: Iterable[Row[tuple[str, T]]]) -> dict[str, T]:
+    """The first value for each young person from rows already ordered newest first."""
+    first: dict[str, T] = {}
+    for young_person_id, value in rows:
+        first.setdefault(young_person_id, value)
+    return first
+
+
+def caseload(
+    session: Session,
+    *,
+    scope: Scope = Scope.ALL,
+    user_name: str | None = None,
+    include_closed: bool = True,
+    today: date | None = None,
+) -> list[CaseloadRow]:
+    """The young people in ``scope`` for ``user_name``, sorted by family then given name."""
+    today = today or date.today()
+    query = select(YoungPerson).where(YoungPerson.deleted.is_(False))
+    if not include_closed:
+        query = query.where(YoungPerson.status == CaseStatus.OPEN)
+    if scope != Scope.ALL:
+        me = session.scalars(select(Staff).where(Staff.user_name == user_name)).first()
+        if me is None:
+            return []
+        if scope == Scope.MINE:
+            query = query.where(YoungPerson.keyworker_id == me.id)
+        else:
+            query = query.where(YoungPerson.team_id == me.team_id)
+    people = session.scalars(query).all()
+
+    teams = {t.id: t for t in session.scalars(select(Team))}
+    staff = {s.id: s for s in session.scalars(select(Staff))}
+    last_contact = dict(
+        session.execute(
+            select(Contact.young_person_id, func.max(Contact.occurred_at))
+            .where(Contact.deleted.is_(False))
+            .group_by(Contact.young_person_id)
+        ).all()
+    )
+    placements = _first_per_young_person(
+        session.execute(
+            select(Placement.young_person_id, Placement.placement_type)
+            .where(Placement.deleted.is_(False), Placement.end_date.is_(None))
+            .order_by(Placement.young_person_id, Placement.start_date.desc())
+        ).all(),
+    )
+    referrals = _first_per_young_person(
+        session.execute(
+            select(Referral.young_person_id, Referral.risk_category)
+            .where(Referral.deleted.is_(False))
+            .order_by(Referral.young_person_id, Referral.referral_date.desc())
+        ).all(),
+    )
+    open_actions: dict[str, int] = {}
+    overdue_actions: dict[str, int] = {}
+    for young_person_id, due_on in session.execute(
+        select(Action.young_person_id, Action.due_on).where(
+            Action.deleted.is_(False), Action.status == ActionStatus.OPEN
+        )
+    ):
+        open_actions[young_person_id] = open_actions.get(young_person_id, 0) + 1
+        if due_on is not None and due_on < today:
+            overdue_actions[young_person_id] = overdue_actions.get(young_person_id, 0) + 1
+
+    rows = []
+    for person in people:
+        team = teams.get(person.team_id or "")
+        worker = staff.get(person.keyworker_id or "")
+        raw_last = last_contact.get(person.id)
+        last = datetime.fromisoformat(raw_last) if isinstance(raw_last, str) else raw_last
+        rows.append(
+            CaseloadRow(
+                young_person_id=person.id,
+                reference=person.reference,
+                given_name=person.given_name,
+                family_name=person.family_name,
+                preferred_name=person.preferred_name,
+                date_of_birth=person.date_of_birth,
+                age=age_on(person.date_of_birth, today),
+                status=person.status,
+                legal_status=person.legal_status,
+                restricted=person.restricted,
+                uasc=person.uasc,
+                team=team.name if team else None,
+                keyworker=worker.display_name if worker else None,
+                keyworker_user_name=worker.user_name if worker else None,
+                placement_type=placements.get(person.id),
+                risk_category=referrals.get(person.id),
+                last_contact=last,
+                days_since_contact=(today - last.astimezone().date()).days if last else None,
+                visiting_standard_days=team.visiting_standard_days if team else 7,
+                open_actions=open_actions.get(person.id, 0),
+                overdue_actions=overdue_actions.get(person.id, 0),
+            )
+        )
+    rows.sort(key=lambda r: (r.family_name.casefold(), r.given_name.casefold(), r.reference))
+    return rows
