@@ -33,7 +33,6 @@ from keyworker_app.store.models import (
     YoungPerson,
 )
 
-
 T = TypeVar("T")
 
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from keyworker_app.security.audit_chain import AuditLink, verify_chain
 from keyworker_app.store.caseload_store import Store

@@ -7,9 +7,9 @@ records. The unit of work keeps it current; ``search`` reads it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -31,32 +31,64 @@ def _answer_text(value: Any) -> Iterable[str]:
             yield from _answer_text(item)
 
 
-def searchable(record: Syncable) -> tuple[str, str | None, str | None]:
-    """(text, young person id, when) for a record the index holds."""
-    if isinstance(record, Contact):
-        parts = [record.purpose or "", record.narrative or "", record.own_words or ""]
-        return (
-            "\n".join(p for p in parts if p),
-            record.young_person_id,
-            record.occurred_at.isoformat(),
-        )
-    if isinstance(record, Addendum):
-        return record.text, record.young_person_id, record.written_at.isoformat()
-    if isinstance(record, FormResponse):
-        when = record.finalised_at or record.updated_at
-        return (
-            "\n".join(_answer_text(record.answers or {})),
-            record.young_person_id,
-            when.isoformat() if when else None,
-        )
-    raise TypeError(f"{type(record).__name__} is not searchable")
+INDEXED_TABLES = frozenset(model.__tablename__ for model in INDEXED_TYPES)
 
 
-def reindex(session: Session, records: Sequence[Syncable]) -> None:
-    """Bring the index up to date for ``records`` (tombstoned ones are taken out)."""
-    if not records:
+@dataclass(frozen=True)
+class SearchDocument:
+    """What the index holds for one record."""
+
+    record_type: str
+    record_id: str
+    young_person_id: str | None
+    occurred: str | None
+    body: str
+    deleted: bool = False
+    is_new: bool = False  # a record inserted in this unit of work has nothing to replace
+
+
+def _iso(value: Any) -> str | None:
+    # The same text form the columns store, so dates sort the same in the index.
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return value
+
+
+def document_from_values(
+    record_type: str, values: Mapping[str, Any], *, is_new: bool = False
+) -> SearchDocument:
+    """The index entry for a record of ``record_type`` given its column values."""
+    if record_type == "contact":
+        parts = [values.get("purpose"), values.get("narrative"), values.get("own_words")]
+        body, when = "\n".join(p for p in parts if p), values.get("occurred_at")
+    elif record_type == "addendum":
+        body, when = values.get("text") or "", values.get("written_at")
+    elif record_type == "form_response":
+        body = "\n".join(_answer_text(values.get("answers") or {}))
+        when = values.get("finalised_at") or values.get("updated_at")
+    else:
+        raise TypeError(f"{record_type} records are not searchable")
+    return SearchDocument(
+        record_type=record_type,
+        record_id=values["id"],
+        young_person_id=values.get("young_person_id"),
+        occurred=_iso(when),
+        body=body,
+        deleted=bool(values.get("deleted")),
+        is_new=is_new,
+    )
+
+
+def document_of(record: Syncable) -> SearchDocument:
+    columns = record.__table__.columns.keys()
+    return document_from_values(record.__tablename__, {c: getattr(record, c) for c in columns})
+
+
+def reindex(session: Session, documents: Sequence[SearchDocument]) -> None:
+    """Bring the index up to date for these records (tombstoned ones are taken out)."""
+    if not documents:
         return
-    ids = [r.id for r in records]
+    ids = [d.record_id for d in documents if not d.is_new]
     existing: dict[str, int] = {}
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start : chunk_start + 500]
@@ -73,30 +105,30 @@ def reindex(session: Session, records: Sequence[Syncable]) -> None:
     next_id = session.execute(
         text("SELECT coalesce(max(id), 0) + 1 FROM search_document")
     ).scalar_one()
-    documents, bodies = [], []
-    for record in records:
-        if record.deleted:
+    rows: list[dict[str, Any]] = []
+    bodies: list[dict[str, Any]] = []
+    for document in documents:
+        if document.deleted:
             continue
-        body, young_person_id, when = searchable(record)
-        documents.append(
+        rows.append(
             {
                 "id": next_id,
-                "record_type": record.__tablename__,
-                "record_id": record.id,
-                "young_person_id": young_person_id,
-                "occurred": when,
+                "record_type": document.record_type,
+                "record_id": document.record_id,
+                "young_person_id": document.young_person_id,
+                "occurred": document.occurred,
             }
         )
-        bodies.append({"id": next_id, "body": body})
+        bodies.append({"id": next_id, "body": document.body})
         next_id += 1
-    if documents:
+    if rows:
         session.execute(
             text(
                 "INSERT INTO search_document "
                 "(id, record_type, record_id, young_person_id, occurred) "
                 "VALUES (:id, :record_type, :record_id, :young_person_id, :occurred)"
             ),
-            documents,
+            rows,
         )
         session.execute(text("INSERT INTO search_text (rowid, body) VALUES (:id, :body)"), bodies)
 

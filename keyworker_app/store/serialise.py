@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -36,6 +37,7 @@ def from_json_value(model: type[Syncable], field: str, value: Any) -> Any:
     return value
 
 
+@functools.cache
 def content_fields(model: type[Syncable]) -> list[str]:
     """The columns a patch carries: everything but the bookkeeping."""
     return [c.key for c in model.__table__.columns if c.key not in BOOKKEEPING_FIELDS]

@@ -26,7 +26,6 @@ from keyworker_app.store.models import (
     Staff,
     Syncable,
     Team,
-    YoungPerson,
 )
 from keyworker_app.store.recording import require_young_person
 from keyworker_app.store.serialise import record_as_dict, to_json_value

@@ -12,12 +12,13 @@ nothing is ever deleted, only tombstoned.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.dates import utc_now
@@ -36,7 +37,13 @@ from keyworker_app.store.models import (
     Syncable,
     YoungPerson,
 )
-from keyworker_app.store.search import INDEXED_TYPES, reindex
+from keyworker_app.store.search import (
+    INDEXED_TABLES,
+    SearchDocument,
+    document_from_values,
+    document_of,
+    reindex,
+)
 from keyworker_app.store.serialise import content_fields, to_json_value
 
 if TYPE_CHECKING:
@@ -44,6 +51,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound=Syncable)
 APPEND_ONLY = (Addendum, GoalScore)
+_AUDIT_ACTION = {"insert": "create", "update": "update", "delete": "delete"}
 FINALISABLE = (Contact, FormResponse)
 
 
@@ -65,7 +73,8 @@ class _PendingAudit:
 class _Changes:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     audit: list[_PendingAudit] = field(default_factory=list)
-    to_index: dict[str, Syncable] = field(default_factory=dict)
+    to_index: dict[str, Syncable | SearchDocument] = field(default_factory=dict)
+    inserted_ids: set[str] = field(default_factory=set)
 
 
 def _young_person_of(record: Syncable) -> str | None:
@@ -74,16 +83,15 @@ def _young_person_of(record: Syncable) -> str | None:
     return getattr(record, "young_person_id", None)
 
 
-def _apply_column_defaults(record: Syncable) -> None:
-    """Fill Python-side column defaults now, so the insert's patch carries the stored values."""
-    for column in record.__table__.columns:
-        default = column.default
-        if default is None or getattr(record, column.key, None) is not None:
-            continue
-        if default.is_scalar:
-            setattr(record, column.key, default.arg)
-        elif default.is_callable:
-            setattr(record, column.key, default.arg(None))
+@functools.cache
+def _insert_plan(model: type[Syncable]) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
+    """The fields an insert's patch carries, and the Python-side defaults to fill first."""
+    defaults = tuple(
+        (column.key, column.default)
+        for column in model.__table__.columns
+        if column.default is not None and column.key not in BOOKKEEPING_FIELDS
+    )
+    return tuple(content_fields(model)), defaults
 
 
 class UnitOfWork:
@@ -161,17 +169,16 @@ class UnitOfWork:
         record.updated_at = now
         record.updated_by = self.actor
         record.device_id = self.store.device_id
-        _apply_column_defaults(record)
-        fields = content_fields(type(record))
-        patch = {name: to_json_value(getattr(record, name)) for name in fields}
-        self._log(
-            record,
-            "insert",
-            0,
-            patch,
-            now,
-            {"fields": sorted(k for k, v in patch.items() if v is not None)},
-        )
+        fields, defaults = _insert_plan(type(record))
+        # Fill defaults now so the patch carries what will be stored. Reading the instance's
+        # __dict__ rather than its instrumented attributes keeps bulk inserts fast.
+        values = record.__dict__
+        for key, default in defaults:
+            if values.get(key) is None:
+                setattr(record, key, default.arg if default.is_scalar else default.arg(None))
+        patch = {name: to_json_value(values.get(name)) for name in fields}
+        detail = {"fields": sorted(k for k, v in patch.items() if v is not None)}
+        self._log_record(record, "insert", 0, patch, now, detail)
 
     def _stamp_changed(self, record: Syncable, now: datetime) -> None:
         state = inspect(record)
@@ -192,7 +199,7 @@ class UnitOfWork:
         record.device_id = self.store.device_id
         patch = {k: to_json_value(v) for k, v in changed.items()}
         operation = "delete" if changed.get("deleted") is True else "update"
-        self._log(record, operation, base_version, patch, now, {"fields": sorted(changed)})
+        self._log_record(record, operation, base_version, patch, now, {"fields": sorted(changed)})
 
     def _refuse_locked_change(self, record: Syncable, state: Any, changed: dict[str, Any]) -> None:
         kind = type(record).__name__
@@ -213,20 +220,21 @@ class UnitOfWork:
 
     def _log(
         self,
-        record: Syncable,
+        record_type: str,
+        record_id: str,
+        young_person_id: str | None,
         operation: str,
         base_version: int,
         patch: dict[str, Any],
         now: datetime,
         detail: dict[str, Any],
     ) -> None:
-        record_type = record.__tablename__
         if self.record_outbox:
             self._changes.outbox.append(
                 {
                     "op_id": new_id(),
                     "record_type": record_type,
-                    "record_id": record.id,
+                    "record_id": record_id,
                     "operation": operation,
                     "base_version": base_version,
                     "patch": patch,
@@ -235,16 +243,72 @@ class UnitOfWork:
             )
         self._changes.audit.append(
             _PendingAudit(
-                action={"insert": "create", "update": "update", "delete": "delete"}[operation],
+                action=_AUDIT_ACTION[operation],
                 record_type=record_type,
-                record_id=record.id,
-                young_person_id=_young_person_of(record),
+                record_id=record_id,
+                young_person_id=young_person_id,
                 detail=detail,
                 occurred_at=now,
             )
         )
-        if isinstance(record, INDEXED_TYPES):
+
+    def _log_record(
+        self,
+        record: Syncable,
+        operation: str,
+        base_version: int,
+        patch: dict[str, Any],
+        now: datetime,
+        detail: dict[str, Any],
+    ) -> None:
+        self._log(
+            record.__tablename__,
+            record.id,
+            _young_person_of(record),
+            operation,
+            base_version,
+            patch,
+            now,
+            detail,
+        )
+        if record.__tablename__ in INDEXED_TABLES:
             self._changes.to_index[record.id] = record
+            if operation == "insert":
+                self._changes.inserted_ids.add(record.id)
+
+    def insert_many(self, model: type[Syncable], rows: list[dict[str, Any]]) -> list[str]:
+        """Insert many new records of one kind from plain values, with exactly the bookkeeping
+        ``add`` gives (version, outbox, audit, search index) but without ORM objects.
+
+        For bulk loads (demo data, imports, sync pull). Returns the ids, in order.
+        """
+        self.session.flush()  # pending ORM records first, so references resolve
+        fields, defaults = _insert_plan(model)
+        record_type = model.__tablename__
+        indexed = record_type in INDEXED_TABLES
+        now = utc_now()
+        table_rows = []
+        for values in rows:
+            row = dict(values)
+            for key, default in defaults:
+                if row.get(key) is None:
+                    row[key] = default.arg if default.is_scalar else default.arg(None)
+            row["id"] = row.get("id") or new_id()
+            row.update(
+                version=1, updated_at=now, updated_by=self.actor, device_id=self.store.device_id
+            )
+            patch = {name: to_json_value(row.get(name)) for name in fields}
+            young_person_id = row["id"] if model is YoungPerson else row.get("young_person_id")
+            detail = {"fields": sorted(k for k, v in patch.items() if v is not None)}
+            self._log(record_type, row["id"], young_person_id, "insert", 0, patch, now, detail)
+            if indexed:
+                self._changes.to_index[row["id"]] = document_from_values(
+                    record_type, row, is_new=True
+                )
+            table_rows.append(row)
+        if table_rows:
+            self.session.execute(model.__table__.insert(), table_rows)
+        return [row["id"] for row in table_rows]
 
     # -- commit -----------------------------------------------------------------------------
     def commit(self) -> None:
@@ -253,9 +317,16 @@ class UnitOfWork:
         session.flush()
         changes = self._changes
         if changes.outbox:
-            session.execute(insert(OutboxEntry), changes.outbox)
+            # Core inserts: the ORM's bulk path costs several times more per row here.
+            session.execute(OutboxEntry.__table__.insert(), changes.outbox)
         if changes.to_index:
-            reindex(session, list(changes.to_index.values()))
+            documents = [
+                item
+                if isinstance(item, SearchDocument)
+                else replace(document_of(item), is_new=item.id in changes.inserted_ids)
+                for item in changes.to_index.values()
+            ]
+            reindex(session, documents)
         if changes.audit:
             self._append_audit(changes.audit)
         session.commit()
@@ -298,7 +369,7 @@ class UnitOfWork:
                     "hash": previous,
                 }
             )
-        self.session.execute(insert(AuditEvent), rows)
+        self.session.execute(AuditEvent.__table__.insert(), rows)
 
     # -- context manager --------------------------------------------------------------------
     def __enter__(self) -> UnitOfWork:
