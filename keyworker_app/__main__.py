@@ -1,5 +1,5 @@
 import sys
 
-from keyworker_app.cli import main
+from keyworker_app.launcher import main
 
 sys.exit(main())

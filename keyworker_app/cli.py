@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ NEW_PASSPHRASE_ENV = "KEYWORKER_NEW_PASSPHRASE"
 RECOVERY_CODE_ENV = "KEYWORKER_RECOVERY_CODE"
 # The synthetic demo caseload is opened with this published passphrase: it holds no real data.
 DEMO_PASSPHRASE = "synthetic demo caseload only"
+GUI_VIEWS = ("contacts", "chronology", "goals", "missing", "placements", "actions", "forms")
 DEMO_SIZE = {"young_people": 120, "seed": 2024, "years": 2}
 
 
@@ -110,21 +112,25 @@ class Context:
         store = lifecycle.unlock_caseload(self.data_dir, self.passphrase(), secrets)
         if store.migrated_from_backup:
             warn(
-                f"Updated the caseload to this version; the old file is kept at {store.migrated_from_backup}."
+                "Updated the caseload to this version; the old file is kept at "
+                f"{store.migrated_from_backup}."
             )
         return store
 
     def _create_demo(self) -> None:
-        from keyworker_app.demo import generate_demo
-
         warn(f"Creating the synthetic demo caseload in {self.data_dir} (first run only)...")
-        created = lifecycle.create_caseload(
-            self.data_dir, DEMO_PASSPHRASE, _secrets(self.data_dir), demo=True
-        )
-        try:
-            generate_demo(created.store, **DEMO_SIZE)
-        finally:
-            created.store.close()
+        create_demo_caseload(self.data_dir)
+
+
+def create_demo_caseload(data_dir: Path) -> None:
+    """A new caseload filled with synthetic demo data, opened with the published passphrase."""
+    from keyworker_app.demo import generate_demo
+
+    created = lifecycle.create_caseload(data_dir, DEMO_PASSPHRASE, _secrets(data_dir), demo=True)
+    try:
+        generate_demo(created.store, **DEMO_SIZE)
+    finally:
+        created.store.close()
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -199,6 +205,7 @@ def _caseload_json(row: Any) -> dict[str, Any]:
         "days_since_contact": row.days_since_contact,
         "open_actions": row.open_actions,
         "overdue_actions": row.overdue_actions,
+        "goal_trend": row.goal_trend.value,
     }
 
 
@@ -231,8 +238,8 @@ def cmd_caseload(ctx: Context, args: argparse.Namespace) -> int:
         last = r.last_contact.astimezone().strftime("%d %b %Y") if r.last_contact else "never"
         since = f" ({r.days_since_contact} days)" if r.days_since_contact is not None else ""
         say(
-            f"{r.reference:<12} {r.display_name[:30]:<30} {r.age:>3}  {(r.keyworker or '-')[:22]:<22} "
-            f"{r.status.value:<7} {last}{since}"
+            f"{r.reference:<12} {r.display_name[:30]:<30} {r.age:>3}  "
+            f"{(r.keyworker or '-')[:22]:<22} {r.status.value:<7} {last}{since}"
         )
     say(f"{len(rows)} young people.")
     return 0
@@ -276,7 +283,8 @@ def cmd_add_contact(ctx: Context, args: argparse.Namespace) -> int:
         store.close()
     state = "finalised" if args.finalise else "saved as a draft"
     say(
-        f"Contact {contact.id} with {reference} on {contact.occurred_at.astimezone():%d %b %Y %H:%M} {state}."
+        f"Contact {contact.id} with {reference} on "
+        f"{contact.occurred_at.astimezone():%d %b %Y %H:%M} {state}."
     )
     return 0
 
@@ -378,7 +386,8 @@ def cmd_recover(ctx: Context, args: argparse.Namespace) -> int:
     store = lifecycle.recover_caseload(ctx.data_dir, code, new, secrets)
     store.close()
     say(
-        "Caseload recovered: this account's keyring holds a new key and the new passphrase opens it."
+        "Caseload recovered: this account's keyring holds a new key "
+        "and the new passphrase opens it."
     )
     return 0
 
@@ -404,8 +413,8 @@ def cmd_import_csv(ctx: Context, args: argparse.Namespace) -> int:
         for problem in refused.problems:
             warn(describe_problem(problem))
         warn(
-            f"Nothing was imported: {len(refused.problems)} problem(s) in {path.name}; correct them, "
-            "or use --skip-invalid to import the good rows."
+            f"Nothing was imported: {len(refused.problems)} problem(s) in {path.name}; "
+            "correct them, or use --skip-invalid to import the good rows."
         )
         return 1
     finally:
@@ -430,6 +439,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo", action="store_true", help="use the synthetic demo caseload (created on first use)"
     )
+    desktop = parser.add_argument_group("desktop app (no COMMAND, or `gui`)")
+    desktop.add_argument("--screenshot", metavar="PATH", help="render to a PNG, then exit")
+    desktop.add_argument("--open", metavar="REF", help="open this young person's record first")
+    desktop.add_argument("--view", choices=GUI_VIEWS, help="which view of the record to show")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     init = commands.add_parser("init", help="create a new encrypted caseload")
@@ -494,17 +507,48 @@ def build_parser() -> argparse.ArgumentParser:
         "--skip-invalid", action="store_true", help="import the good rows, skip bad ones"
     )
     imp.set_defaults(run=cmd_import_csv)
+
+    commands.add_parser("gui", help="open the desktop app (the default)")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+@dataclass
+class GuiRequest:
+    """What the desktop app is asked to do; the launcher hands it to the ui layer."""
+
+    data_dir: Path
+    demo: bool
+    passphrase: str | None
+    screenshot: Path | None
+    open_reference: str | None
+    view: str | None
+
+
+def main(argv: Sequence[str] | None = None, gui: Callable[[GuiRequest], int] | None = None) -> int:
+    """Run one command; with no command (or `gui`) call ``gui``, which opens the desktop app."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
     try:
         ctx = Context(args)
+        if args.command in (None, "gui"):
+            if gui is None:
+                parser.print_help()
+                return 0
+            if ctx.demo:
+                passphrase: str | None = DEMO_PASSPHRASE
+            else:
+                passphrase = os.environ.get(PASSPHRASE_ENV) or None
+            request = GuiRequest(
+                data_dir=ctx.data_dir,
+                demo=ctx.demo,
+                passphrase=passphrase,
+                screenshot=Path(args.screenshot).expanduser() if args.screenshot else None,
+                open_reference=args.open,
+                view=args.view,
+            )
+            if request.screenshot and not request.screenshot.parent.is_dir():
+                raise UserError(f"The folder {request.screenshot.parent} does not exist.")
+            return gui(request)
         return int(args.run(ctx, args))
     except EXPECTED_ERRORS as error:
         warn(_sentence(error))
@@ -516,12 +560,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         warn("Stopped; nothing was half-written.")
         return 130
-    except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+    except Exception as error:
         if os.environ.get("KEYWORKER_DEBUG") == "1":
             raise
         warn(
-            f"Keyworker hit an unexpected problem ({type(error).__name__}); nothing was half-written. "
-            "Run again with KEYWORKER_DEBUG=1 and report what it shows."
+            f"Keyworker hit an unexpected problem ({type(error).__name__}); "
+            "nothing was half-written. Run again with KEYWORKER_DEBUG=1 and report what it shows."
         )
         return 70
 

@@ -16,6 +16,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.dates import age_on
+from keyworker_app.domain.goals import Trend, overall_trend
 from keyworker_app.domain.vocabulary import (
     ActionStatus,
     CaseStatus,
@@ -26,6 +27,7 @@ from keyworker_app.domain.vocabulary import (
 from keyworker_app.store.models import (
     Action,
     Contact,
+    GoalScore,
     Placement,
     Referral,
     Staff,
@@ -65,6 +67,7 @@ class CaseloadRow:
     visiting_standard_days: int
     open_actions: int
     overdue_actions: int
+    goal_trend: Trend
 
     @property
     def display_name(self) -> str:
@@ -143,6 +146,14 @@ def caseload(
         if due_on is not None and due_on < today:
             overdue_actions[young_person_id] = overdue_actions.get(young_person_id, 0) + 1
 
+    scores: dict[str, dict[str, list[int]]] = {}
+    for young_person_id, goal_id, score in session.execute(
+        select(GoalScore.young_person_id, GoalScore.goal_id, GoalScore.score)
+        .where(GoalScore.deleted.is_(False))
+        .order_by(GoalScore.scored_on, GoalScore.id)
+    ):
+        scores.setdefault(young_person_id, {}).setdefault(goal_id, []).append(score)
+
     rows = []
     for person in people:
         team = teams.get(person.team_id or "")
@@ -172,6 +183,7 @@ def caseload(
                 visiting_standard_days=team.visiting_standard_days if team else 7,
                 open_actions=open_actions.get(person.id, 0),
                 overdue_actions=overdue_actions.get(person.id, 0),
+                goal_trend=overall_trend(list(scores.get(person.id, {}).values())),
             )
         )
     rows.sort(key=lambda r: (r.family_name.casefold(), r.given_name.casefold(), r.reference))

@@ -281,3 +281,49 @@ def record_opened(store: Store, young_person_id: str, *, purpose: str = "view") 
             raise NotFound("That young person is not in this caseload.")
         uow.audit("open_record", young_person, detail={"purpose": purpose})
         uow.commit()
+
+
+def add_action(
+    store: Store,
+    young_person_id: str,
+    description: str,
+    *,
+    owner_id: str | None = None,
+    due_on: date | None = None,
+    source: ActionSource = ActionSource.MANUAL,
+    source_id: str | None = None,
+) -> Action:
+    """An action on a young person's record, with an owner and a due date."""
+    if not description.strip():
+        raise ValueError("An action needs a description.")
+    with store.unit_of_work() as uow:
+        if uow.get(YoungPerson, young_person_id) is None:
+            raise NotFound("That young person is not in this caseload.")
+        if owner_id is not None and uow.get(Staff, owner_id) is None:
+            raise NotFound("That worker is not in this caseload.")
+        action = Action(
+            young_person_id=young_person_id,
+            source=source,
+            source_id=source_id,
+            description=description.strip(),
+            owner_id=owner_id,
+            due_on=due_on,
+        )
+        uow.add(action)
+        uow.commit()
+        return action
+
+
+def draft_contacts(session: Session, author: str) -> list[Contact]:
+    """The author's unfinished contacts, newest first (they come back after a crash or lock)."""
+    return list(
+        session.scalars(
+            select(Contact)
+            .where(
+                Contact.author == author,
+                Contact.status == RecordStatus.DRAFT,
+                Contact.deleted.is_(False),
+            )
+            .order_by(Contact.updated_at.desc())
+        )
+    )

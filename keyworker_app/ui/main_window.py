@@ -1,0 +1,669 @@
+"""The main window: unlock, caseload, record, contact editor; locking and restoring.
+
+Store work always runs through the one ``TaskRunner``; this class only decides what to run and
+shows the results.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import select
+
+from keyworker_app.domain.vocabulary import ActionSource, ChronologyCategory
+from keyworker_app.security import SecurityError
+from keyworker_app.security.device_secret import DeviceSecrets
+from keyworker_app.security.keys import KeyFile
+from keyworker_app.store import lifecycle
+from keyworker_app.store.caseload import CaseloadRow, caseload
+from keyworker_app.store.caseload_store import Store
+from keyworker_app.store.engine import StoreError
+from keyworker_app.store.models import Contact, Staff, Team
+from keyworker_app.store.record import YoungPersonRecord, load_record
+from keyworker_app.store.recording import (
+    ContactDetails,
+    add_action,
+    add_addendum,
+    add_chronology_event,
+    add_contact,
+    draft_contacts,
+    finalise_contact,
+    record_opened,
+    save_draft,
+)
+from keyworker_app.store.search import search
+from keyworker_app.ui.caseload_page import CaseloadPage
+from keyworker_app.ui.contact_editor import ContactEditor
+from keyworker_app.ui.idle import IdleWatcher
+from keyworker_app.ui.record_page import VIEWS, RecordPage
+from keyworker_app.ui.tasks import TaskRunner
+from keyworker_app.ui.unlock_pages import FirstRunPage, UnlockPage
+
+DEFAULT_IDLE_MINUTES = 10.0
+
+
+@dataclass
+class StartOptions:
+    data_dir: Path
+    passphrase: str | None = None  # unlock at once (automation, screenshots, the demo)
+    open_reference: str | None = None
+    view: str | None = None
+    demo: bool = False
+    create_demo: object = None  # callable(store) that fills a new demo caseload
+
+
+@dataclass
+class CaseloadSnapshot:
+    rows: list[CaseloadRow]
+    me: Staff | None
+    team: str | None
+    staff: list[tuple[str, str]]
+    drafts: list[Contact]
+
+
+@dataclass
+class WhereIWas:
+    """What to bring back after a lock: the open record, its view, the draft being written."""
+
+    young_person_id: str | None = None
+    view: str = "contacts"
+    draft_contact_id: str | None = None
+    editing: bool = False
+
+
+@dataclass
+class DraftSlot:
+    """The contact the editor is writing. Only touched on the store's worker thread, so a save
+    and the finalise queued after it always agree on the id."""
+
+    contact_id: str | None = None
+    young_person_id: str | None = None
+    history: list[str] = field(default_factory=list)
+
+
+def _friendly(error: BaseException) -> str:
+    if isinstance(error, StoreError | SecurityError | ValueError):
+        return str(error)
+    return f"Something went wrong ({type(error).__name__}); nothing was half-written. Try again."
+
+
+class MainWindow(QMainWindow):
+    ready = Signal()  # the requested screen has finished loading (used by --screenshot)
+    failed = Signal(str)  # opening failed; the message says why
+    locked = Signal()
+
+    def __init__(self, options: StartOptions) -> None:
+        super().__init__()
+        self.options = options
+        self.setWindowTitle("Keyworker")
+        self.setMinimumSize(900, 600)
+        self.tasks = TaskRunner(self)
+        self.store: Store | None = None
+        self.snapshot: CaseloadSnapshot | None = None
+        self.record: YoungPersonRecord | None = None
+        self.where = WhereIWas()
+        self.slot = DraftSlot()
+        self.settings = QSettings("Keyworker", "Keyworker")
+        self.idle = IdleWatcher(
+            float(self.settings.value("idle_lock_minutes", DEFAULT_IDLE_MINUTES)), self
+        )
+        self.idle.idle.connect(lambda: self.lock("Locked after a period without use."))
+        QApplication.instance().installEventFilter(self.idle)  # type: ignore[union-attr]
+
+        self.pages = QStackedWidget()
+        self.setCentralWidget(self.pages)
+        self.first_run = FirstRunPage(os.environ.get("USER", ""))
+        self.unlock_page = UnlockPage()
+        self.workspace = QWidget()
+        self.pages.addWidget(self.first_run)
+        self.pages.addWidget(self.unlock_page)
+        self.pages.addWidget(self.workspace)
+        outer = QVBoxLayout(self.workspace)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.banner = QLabel("Demo caseload: every name and record here is synthetic.")
+        self.banner.setObjectName("demoBanner")
+        self.banner.setAccessibleName("Demo data notice")
+        self.banner.hide()
+        outer.addWidget(self.banner)
+        inner = QWidget()
+        inner_layout = QVBoxLayout(inner)
+        top = QHBoxLayout()
+        self.who = QLabel()
+        top.addWidget(self.who)
+        top.addStretch(1)
+        self.drafts_button = QPushButton()
+        self.drafts_button.setToolTip("Carry on with the contact you were writing")
+        self.drafts_button.clicked.connect(self._continue_latest_draft)
+        self.drafts_button.hide()
+        top.addWidget(self.drafts_button)
+        lock_button = QPushButton("Lock")
+        lock_button.setToolTip("Lock the caseload (Ctrl+L)")
+        lock_button.clicked.connect(lambda: self.lock("Locked."))
+        top.addWidget(lock_button)
+        inner_layout.addLayout(top)
+        self.views = QStackedWidget()
+        inner_layout.addWidget(self.views)
+        outer.addWidget(inner)
+        self.caseload_page = CaseloadPage()
+        self.record_page = RecordPage()
+        self.editor = ContactEditor()
+        for page in (self.caseload_page, self.record_page, self.editor):
+            self.views.addWidget(page)
+
+        self._connect()
+        self._actions()
+        self._restore_layout()
+
+    # -- wiring ---------------------------------------------------------------------------
+    def _connect(self) -> None:
+        self.first_run.create_requested.connect(self.create_caseload)
+        self.first_run.finished.connect(self._after_first_run)
+        self.unlock_page.unlock_requested.connect(self.unlock)
+        self.unlock_page.recover_requested.connect(self.recover)
+        self.caseload_page.open_requested.connect(self.open_record)
+        self.caseload_page.search_requested.connect(self.search_notes)
+        self.record_page.back.connect(self.show_caseload)
+        self.record_page.contacts.new_contact.connect(self.new_contact)
+        self.record_page.contacts.edit_draft.connect(self.edit_draft)
+        self.record_page.contacts.add_addendum.connect(self.add_addendum)
+        self.record_page.chronology.add_event.connect(self.add_chronology_event)
+        self.editor.save_requested.connect(self.save_draft)
+        self.editor.finalise_requested.connect(self.finalise)
+        self.editor.action_requested.connect(self.add_agreed_action)
+        self.editor.closed.connect(self._editor_closed)
+        self.tasks.busy_changed.connect(self._busy)
+
+    def _actions(self) -> None:
+        def action(text: str, keys: QKeySequence | str, slot: object) -> QAction:
+            item = QAction(text, self)
+            item.setShortcut(QKeySequence(keys))
+            item.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            item.triggered.connect(slot)  # type: ignore[arg-type]
+            self.addAction(item)
+            return item
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(action("&New contact", QKeySequence.StandardKey.New, self.new_contact))
+        file_menu.addAction(
+            action("&Save draft", QKeySequence.StandardKey.Save, self.editor.save_now)
+        )
+        file_menu.addSeparator()
+        file_menu.addAction(action("&Lock", "Ctrl+L", lambda: self.lock("Locked.")))
+        file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(action("&Find…", QKeySequence.StandardKey.Find, self.focus_find))
+        view_menu.addAction(action("&Back to caseload", "Alt+Left", self.show_caseload))
+        settings_menu = self.menuBar().addMenu("&Settings")
+        settings_menu.addAction(action("Lock after &idle…", "", self._choose_idle_minutes))
+
+    def _busy(self, busy: bool) -> None:
+        if busy:
+            QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+        else:
+            QApplication.restoreOverrideCursor()
+
+    def say(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
+    # -- starting, unlocking, locking -------------------------------------------------------
+    def start(self) -> None:
+        data_dir = self.options.data_dir
+        if not lifecycle.exists(data_dir):
+            if self.options.demo and self.options.create_demo is not None:
+                self.pages.setCurrentWidget(self.unlock_page)
+                self.unlock_page.set_busy(True)
+                self.unlock_page.message.setText(
+                    "Creating the synthetic demo caseload (first run only)…"
+                )
+                self.tasks.run(
+                    self.options.create_demo,
+                    lambda _: self.unlock(self.options.passphrase or ""),
+                    self._unlock_failed,
+                )  # type: ignore[arg-type]
+                return
+            self.pages.setCurrentWidget(self.first_run)
+            return
+        self.pages.setCurrentWidget(self.unlock_page)
+        self.unlock_page.reset()
+        if self.options.passphrase:
+            self.unlock(self.options.passphrase)
+
+    def create_caseload(self, passphrase: str, user_name: str) -> None:
+        data_dir = self.options.data_dir
+
+        def create() -> tuple[Store, str]:
+            created = lifecycle.create_caseload(
+                data_dir, passphrase, DeviceSecrets.for_store(data_dir), user_name=user_name or None
+            )
+            return created.store, created.recovery_code
+
+        def done(result: tuple[Store, str]) -> None:
+            self.store, code = result
+            self.first_run.show_recovery_code(code)
+
+        self.tasks.run(create, done, lambda e: self.first_run.show_error(_friendly(e)))
+
+    def _after_first_run(self) -> None:
+        if self.store is not None:
+            self._unlocked(self.store)
+
+    def unlock(self, passphrase: str) -> None:
+        data_dir = self.options.data_dir
+        self.unlock_page.set_busy(True)
+        self.tasks.run(
+            lambda: lifecycle.unlock_caseload(
+                data_dir, passphrase, DeviceSecrets.for_store(data_dir)
+            ),
+            self._unlocked,
+            self._unlock_failed,
+        )
+
+    def recover(self, code: str, new_passphrase: str) -> None:
+        data_dir = self.options.data_dir
+        self.tasks.run(
+            lambda: lifecycle.recover_caseload(
+                data_dir, code, new_passphrase, DeviceSecrets.for_store(data_dir)
+            ),
+            lambda store: (
+                self._unlocked(store),
+                self.say("Recovered: your new passphrase now opens the caseload."),
+            ),
+            self._unlock_failed,
+        )
+
+    def _unlock_failed(self, error: BaseException) -> None:
+        self.pages.setCurrentWidget(self.unlock_page)
+        self.unlock_page.show_error(_friendly(error))
+        self.failed.emit(_friendly(error))
+
+    def _unlocked(self, store: Store) -> None:
+        self.store = store
+        try:
+            demo = KeyFile.read(store.data_dir).demo
+        except (OSError, SecurityError):
+            demo = False
+        self.banner.setVisible(demo or self.options.demo)
+        self.pages.setCurrentWidget(self.workspace)
+        self.idle.start()
+        self.say("Unlocked.")
+        self.reload_caseload(then=self._return_to_where_i_was)
+
+    def lock(self, message: str) -> None:
+        if self.store is None:
+            return
+        self.idle.stop()
+        if self.views.currentWidget() is self.editor:
+            self.where.editing = True
+            self.editor.dirty = self.editor.dirty or self.editor.has_content()
+            self.editor.save_now()
+        else:
+            self.where.editing = False
+        if self.record is not None and self.views.currentWidget() in (
+            self.record_page,
+            self.editor,
+        ):
+            self.where.young_person_id = self.record.person.id
+            self.where.view = self.record_page.current_view()
+        else:
+            self.where.young_person_id = None
+        self.tasks.wait()  # let the last save land before the key goes
+        self.where.draft_contact_id = self.slot.contact_id if self.where.editing else None
+        store, self.store = self.store, None
+        store.close()
+        self.snapshot = None
+        self.record = None
+        self.caseload_page.clear()
+        self.record_page.clear()
+        self.editor.clear()
+        self.who.clear()
+        self.pages.setCurrentWidget(self.unlock_page)
+        self.unlock_page.reset(message)
+        self.say(message)
+        self.locked.emit()
+
+    def _return_to_where_i_was(self) -> None:
+        where, self.where = self.where, WhereIWas()
+        if where.young_person_id:
+            self.open_record(
+                where.young_person_id,
+                None,
+                view=where.view,
+                then_edit=where.draft_contact_id if where.editing else None,
+            )
+            return
+        reference = self.options.open_reference
+        self.options.open_reference = None
+        if reference and self.snapshot is not None:
+            match = next((r for r in self.snapshot.rows if r.reference == reference), None)
+            if match is None:
+                self.say(f"No young person has the reference {reference}.")
+                self.ready.emit()
+                return
+            self.open_record(match.young_person_id, None, view=self.options.view)
+            return
+        self.ready.emit()
+
+    # -- caseload ---------------------------------------------------------------------------
+    def reload_caseload(self, then: object = None) -> None:
+        store = self.store
+        if store is None:
+            return
+
+        def load() -> CaseloadSnapshot:
+            with store.reading() as session:
+                me = session.scalars(
+                    select(Staff).where(Staff.user_name == store.user_name)
+                ).first()
+                team = session.get(Team, me.team_id) if me and me.team_id else None
+                staff = [
+                    (s.id, s.display_name)
+                    for s in session.scalars(
+                        select(Staff).where(Staff.active.is_(True)).order_by(Staff.display_name)
+                    )
+                ]
+                return CaseloadSnapshot(
+                    rows=caseload(session, user_name=store.user_name),
+                    me=me,
+                    team=team.name if team else None,
+                    staff=staff,
+                    drafts=draft_contacts(session, store.user_name),
+                )
+
+        def done(snapshot: CaseloadSnapshot) -> None:
+            if self.store is not store:
+                return  # locked meanwhile
+            self.snapshot = snapshot
+            self.caseload_page.set_user(store.user_name if snapshot.me else None, snapshot.team)
+            self.caseload_page.set_rows(snapshot.rows)
+            me = snapshot.me.display_name if snapshot.me else store.user_name
+            self.who.setText(
+                f"Signed in as <b>{me}</b>" + (f" · {snapshot.team}" if snapshot.team else "")
+            )
+            self.editor.set_staff(snapshot.staff, snapshot.me.id if snapshot.me else None)
+            count = len(snapshot.drafts)
+            self.drafts_button.setText(f"Continue draft ({count})")
+            self.drafts_button.setVisible(count > 0)
+            if callable(then):
+                then()
+
+        self.tasks.run(load, done, lambda e: self.say(_friendly(e)))
+
+    def show_caseload(self) -> None:
+        if self.store is None:
+            return
+        if self.views.currentWidget() is self.editor:
+            self.editor.save_now()
+        self.views.setCurrentWidget(self.caseload_page)
+        self.caseload_page.filter.setFocus()
+
+    def focus_find(self) -> None:
+        self.show_caseload()
+        self.caseload_page.filter.selectAll()
+
+    def search_notes(self, text: str) -> None:
+        store = self.store
+        if store is None:
+            return
+        if not text:
+            self.caseload_page.show_hits("", [])
+            return
+
+        def run() -> list:  # type: ignore[type-arg]
+            with store.reading() as session:
+                return search(session, text)
+
+        self.tasks.run(
+            run,
+            lambda hits: self.caseload_page.show_hits(text, hits),
+            lambda e: self.say(_friendly(e)),
+        )
+
+    # -- a young person's record ------------------------------------------------------------
+    def open_record(
+        self,
+        young_person_id: str,
+        select_contact: object = None,
+        *,
+        view: str | None = None,
+        then_edit: str | None = None,
+    ) -> None:
+        store = self.store
+        if store is None:
+            return
+
+        def load() -> YoungPersonRecord:
+            record_opened(store, young_person_id)
+            with store.reading() as session:
+                return load_record(session, young_person_id)
+
+        def done(record: YoungPersonRecord) -> None:
+            if self.store is not store:
+                return
+            self.record = record
+            self.record_page.show_record(
+                record, select_contact if isinstance(select_contact, str) else None
+            )
+            if view in VIEWS:
+                self.record_page.show_view(view)  # type: ignore[arg-type]
+            elif isinstance(select_contact, str):
+                self.record_page.show_view("contacts")
+            self.views.setCurrentWidget(self.record_page)
+            name = record.person.preferred_name or record.person.given_name
+            self.setWindowTitle(f"{name} {record.person.family_name} – Keyworker")
+            if then_edit:
+                self.edit_draft(then_edit)
+            else:
+                self.ready.emit()
+
+        self.tasks.run(load, done, lambda e: self.say(_friendly(e)))
+
+    def _reload_record(self, select_contact: str | None = None) -> None:
+        if self.record is not None:
+            self.open_record(
+                self.record.person.id, select_contact, view=self.record_page.current_view()
+            )
+
+    # -- recording --------------------------------------------------------------------------
+    def new_contact(self) -> None:
+        if self.store is None:
+            return
+        if self.views.currentWidget() is self.caseload_page:
+            index = self.caseload_page.table.currentIndex()
+            if not index.isValid():
+                self.say("Choose a young person first, then press Ctrl+N.")
+                return
+            row = self.caseload_page.proxy.data(index, Qt.ItemDataRole.UserRole + 2)
+            self.open_record(row.young_person_id, None, view="contacts", then_edit="new")
+            return
+        if self.record is None:
+            return
+        self._open_editor(None)
+
+    def edit_draft(self, contact_id: str) -> None:
+        if self.record is None:
+            return
+        if contact_id == "new":
+            self._open_editor(None)
+            return
+        contact = next((c for c in self.record.contacts if c.id == contact_id), None)
+        self._open_editor(contact)
+
+    def _open_editor(self, contact: Contact | None) -> None:
+        assert self.record is not None
+        person = self.record.person
+        self.slot.contact_id = contact.id if contact else None
+        self.slot.young_person_id = person.id
+        actions = [
+            a.description for a in self.record.actions if contact and a.source_id == contact.id
+        ]
+        self.editor.start(
+            person.id,
+            f"{person.preferred_name or person.given_name} {person.family_name}",
+            contact,
+            actions,
+        )
+        self.views.setCurrentWidget(self.editor)
+        self.ready.emit()
+
+    def _continue_latest_draft(self) -> None:
+        if self.snapshot and self.snapshot.drafts:
+            draft = self.snapshot.drafts[0]
+            self.open_record(draft.young_person_id, draft.id, view="contacts", then_edit=draft.id)
+
+    def save_draft(self, details: ContactDetails) -> None:
+        store, slot = self.store, self.slot
+        if store is None:
+            return
+
+        def save() -> str:
+            if slot.contact_id is None:
+                assert slot.young_person_id is not None
+                slot.contact_id = add_contact(store, slot.young_person_id, details).id
+            else:
+                save_draft(store, slot.contact_id, details)
+            return slot.contact_id
+
+        def done(contact_id: str) -> None:
+            self.editor.saved(contact_id)
+            self.say("Draft saved.")
+
+        def failed(error: BaseException) -> None:
+            self.editor.save_failed(_friendly(error))
+            self.say(_friendly(error))
+
+        self.tasks.run(save, done, failed)
+
+    def finalise(self) -> None:
+        store, slot = self.store, self.slot
+        if store is None:
+            return
+
+        def run() -> str:
+            if slot.contact_id is None:
+                raise ValueError("Write what happened before finalising.")
+            finalise_contact(store, slot.contact_id)
+            return slot.contact_id
+
+        def done(contact_id: str) -> None:
+            self.say("Contact finalised. Corrections from now on are addenda.")
+            self.editor.clear()
+            self.slot.contact_id = None
+            self.reload_caseload()
+            self._reload_record(contact_id)
+
+        self.tasks.run(run, done, lambda e: self.say(_friendly(e)))
+
+    def add_agreed_action(self, text: str, owner_id: object, due: object) -> None:
+        store, slot = self.store, self.slot
+        if store is None or slot.young_person_id is None:
+            return
+        young_person_id = slot.young_person_id
+
+        def run() -> str:
+            add_action(
+                store,
+                young_person_id,
+                text,
+                owner_id=owner_id if isinstance(owner_id, str) else None,
+                due_on=due if isinstance(due, date) else None,
+                source=ActionSource.CONTACT if slot.contact_id else ActionSource.MANUAL,
+                source_id=slot.contact_id,
+            )
+            slot.history.append(text)
+            return text
+
+        def done(_: str) -> None:
+            if self.record is not None:
+                done_before = [
+                    a.description for a in self.record.actions if a.source_id == slot.contact_id
+                ]
+                self.editor.show_actions(done_before + slot.history)
+            self.say("Action added to the record.")
+
+        self.tasks.run(run, done, lambda e: self.say(_friendly(e)))
+
+    def _editor_closed(self) -> None:
+        self.slot.history.clear()
+        contact_id = self.slot.contact_id
+        self.editor.clear()
+        self.reload_caseload()
+        self._reload_record(contact_id)
+
+    def add_addendum(self, contact_id: str, text: str) -> None:
+        store = self.store
+        if store is None:
+            return
+        self.tasks.run(
+            lambda: add_addendum(store, contact_id, text),
+            lambda _: (self.say("Addendum added."), self._reload_record(contact_id)),
+            lambda e: self.say(_friendly(e)),
+        )
+
+    def add_chronology_event(self, day: date, category: str, title: str, detail: str) -> None:
+        store, record = self.store, self.record
+        if store is None or record is None:
+            return
+        self.tasks.run(
+            lambda: add_chronology_event(
+                store, record.person.id, day, ChronologyCategory(category), title, detail or None
+            ),
+            lambda _: (self.say("Event added to the chronology."), self._reload_record()),
+            lambda e: self.say(_friendly(e)),
+        )
+
+    # -- settings and layout ----------------------------------------------------------------
+    def _choose_idle_minutes(self) -> None:
+        minutes, ok = QInputDialog.getInt(
+            self,
+            "Auto-lock",
+            "Lock the caseload after this many minutes without use:",
+            int(self.idle.minutes),
+            1,
+            120,
+        )
+        if ok:
+            self.idle.set_minutes(minutes)
+            self.settings.setValue("idle_lock_minutes", minutes)
+            if self.store is not None:
+                self.idle.start()
+            self.say(f"The caseload now locks after {minutes} minutes without use.")
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        header = self.settings.value("caseload/header")
+        if isinstance(header, QByteArray):
+            self.caseload_page.table.horizontalHeader().restoreState(header)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.store is not None and self.views.currentWidget() is self.editor:
+            self.editor.save_now()
+        self.tasks.wait()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue(
+            "caseload/header", self.caseload_page.table.horizontalHeader().saveState()
+        )
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        super().closeEvent(event)
