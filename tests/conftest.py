@@ -114,3 +114,8 @@ def young_person(store: Store, team_and_worker: tuple[Team, Staff]) -> YoungPers
         uow.add(person)
         uow.commit()
     return person
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Screens need Qt; keep them offscreen wherever the suite runs."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -61,7 +61,8 @@ class YoungPersonRecord:
     actions: list[Action]
     chronology: list[ChronologyEntry]
     form_responses: list[FormResponse]
-    staff_names: dict[str, str] = field(default_factory=dict)
+    staff_names: dict[str, str] = field(default_factory=dict)  # staff id -> name
+    user_names: dict[str, str] = field(default_factory=dict)  # user name -> name
     today: date = field(default_factory=date.today)
 
     @property
@@ -77,6 +78,12 @@ class YoungPersonRecord:
     @property
     def goal_trend(self) -> Trend:
         return overall_trend([[s.score for s in g.scores] for g in self.goals])
+
+    def name_of(self, user_name: str | None) -> str:
+        """A worker's name for display, from the user name records carry."""
+        if not user_name:
+            return "–"
+        return self.user_names.get(user_name, user_name)
 
     def overdue(self, action: Action) -> bool:
         return (
@@ -137,6 +144,7 @@ def load_record(
             session.scalars(_live(FormResponse, person.id).order_by(FormResponse.updated_at.desc()))
         ),
         staff_names={s.id: s.display_name for s in staff.values()},
+        user_names={s.user_name: s.display_name for s in staff.values()},
         today=today,
     )
     return record

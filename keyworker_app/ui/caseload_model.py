@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import (
@@ -173,21 +175,32 @@ class CaseloadFilter(QSortFilterProxyModel):
         super().setSourceModel(model)
         model.modelReset.connect(self._haystacks.clear)
 
+    @contextmanager
+    def _changing_filter(self) -> Iterator[None]:
+        # Qt 6.9 replaced invalidateFilter() with a begin/end pair; older Qt has only the former.
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            yield
+            self.endFilterChange()
+        else:
+            yield
+            self.invalidateFilter()
+
     def set_user(self, user_name: str | None, team: str | None) -> None:
-        self._user_name, self._team = user_name, team
-        self.invalidateFilter()
+        with self._changing_filter():
+            self._user_name, self._team = user_name, team
 
     def set_scope(self, scope: Scope) -> None:
-        self._scope = scope
-        self.invalidateFilter()
+        with self._changing_filter():
+            self._scope = scope
 
     def set_open_only(self, open_only: bool) -> None:
-        self._open_only = open_only
-        self.invalidateFilter()
+        with self._changing_filter():
+            self._open_only = open_only
 
     def set_text(self, text: str) -> None:
-        self._words = fold(text).split()
-        self.invalidateFilter()
+        with self._changing_filter():
+            self._words = fold(text).split()
 
     def _haystack(self, row: CaseloadRow) -> str:
         cached = self._haystacks.get(row.young_person_id)

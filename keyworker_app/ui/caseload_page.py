@@ -25,6 +25,8 @@ from keyworker_app.store.search import SearchHit
 from keyworker_app.ui.caseload_model import NAME, ROW_ROLE, CaseloadFilter, CaseloadTableModel
 
 SEARCH_DELAY_MS = 250
+# Widths that fit all ten columns in a 1280-pixel window; the user's own widths are remembered.
+COLUMN_WIDTHS = (190, 45, 105, 150, 225, 140, 100, 75, 115, 110)
 
 
 class CaseloadPage(QWidget):
@@ -33,6 +35,7 @@ class CaseloadPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._sized = False
         self.model = CaseloadTableModel(self)
         self.proxy = CaseloadFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -122,9 +125,10 @@ class CaseloadPage(QWidget):
         self.model.set_rows(rows)
         if self.proxy.rowCount() == 0 and self.scopes.checkedId() == 0 and rows:
             self.scopes.button(2).setChecked(True)  # nobody allocated to me: show everyone
-        for column, width in ((0, 230), (2, 100), (3, 170), (4, 240), (5, 170)):
-            if self.table.columnWidth(column) < 60 or self.table.columnWidth(column) == 100:
+        if not self._sized:
+            for column, width in enumerate(COLUMN_WIDTHS):
                 self.table.setColumnWidth(column, width)
+            self._sized = True
         self._update_count()
 
     def show_hits(self, query: str, hits: list[SearchHit]) -> None:

@@ -300,12 +300,10 @@ class ContactEditor(QWidget):
         if not text:
             return
         if self.contact_id is None:
+            # Save first: the store runs work in order, so the action follows its contact.
             self.dirty = True
             self.save_now()
-            QTimer.singleShot(300, self._add_action)
-            return
         self.action_requested.emit(
-            self.contact_id,
             text,
             self.action_owner.currentData(),
             self.action_due.date().toPython(),

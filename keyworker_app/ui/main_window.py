@@ -652,8 +652,10 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 800)
         header = self.settings.value("caseload/header")
-        if isinstance(header, QByteArray):
-            self.caseload_page.table.horizontalHeader().restoreState(header)
+        if isinstance(
+            header, QByteArray
+        ) and self.caseload_page.table.horizontalHeader().restoreState(header):
+            self.caseload_page._sized = True
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.store is not None and self.views.currentWidget() is self.editor:

@@ -123,13 +123,17 @@ def contact_html(contact: Contact, record: YoungPersonRecord) -> str:
         "Draft (not finalised)"
         if contact.status == RecordStatus.DRAFT
         else (
-            f"Finalised by {e(contact.finalised_by or '')} on "
+            f"Finalised by {e(record.name_of(contact.finalised_by))} on "
             f"{contact.finalised_at.astimezone():%d %b %Y %H:%M}"
             if contact.finalised_at
             else "Finalised"
         )
     )
-    parts = [f"<h3>{e(contact.contact_type.label)} · {when}</h3>", f"<p><i>{status}</i></p>"]
+    author = f"Written by {e(record.name_of(contact.author))}. " if contact.author else ""
+    parts = [
+        f"<h3>{e(contact.contact_type.label)} · {when}</h3>",
+        f"<p><i>{author}{status}</i></p>",
+    ]
     facts = []
     if contact.duration_minutes:
         facts.append(f"<b>Duration</b> {contact.duration_minutes} min")
@@ -158,7 +162,7 @@ def contact_html(contact: Contact, record: YoungPersonRecord) -> str:
         parts.append("<p><b>Worries:</b> " + e(", ".join(labels)) + "</p>")
     for addendum in record.addenda.get(contact.id, []):
         parts.append(
-            f"<hr><p><b>Addendum</b> by {e(addendum.author)} on "
+            f"<hr><p><b>Addendum</b> by {e(record.name_of(addendum.author))} on "
             f"{addendum.written_at.astimezone():%d %b %Y %H:%M}</p><p>{e(addendum.text)}</p>"
         )
     return "\n".join(parts)
