@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean screenshots
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Keyworker needs Python 3.11 or newer; install it and run make again." >&2; exit 1; }
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 # Opens Keyworker on the synthetic demo caseload (created on first use in its own folder).
 run: $(STAMP)
-	$(BIN)/keyworker --demo caseload
+	$(BIN)/keyworker --demo
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
@@ -31,3 +31,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# The README's screenshots, rendered by `keyworker --screenshot` from the current code.
+screenshots: $(STAMP)
+	docs/make_screenshots.sh

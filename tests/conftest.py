@@ -1,4 +1,4 @@
-"""Shared fixtures: a real SQLCipher store per test, an in-memory OS keyring, no user files touched."""
+"""Shared fixtures: a real SQLCipher store per test, an in-memory keyring, no user files touched."""
 
 from __future__ import annotations
 

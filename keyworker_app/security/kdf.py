@@ -11,8 +11,8 @@ from argon2.low_level import Type, hash_secret_raw
 # one derivation takes at least TARGET_SECONDS there.
 MEMORY_KIB = 64 * 1024
 PARALLELISM = 1
-MIN_TIME_COST = 3
-TARGET_SECONDS = 0.3
+MIN_TIME_COST = 4
+TARGET_SECONDS = 0.4
 
 
 @dataclass(frozen=True)

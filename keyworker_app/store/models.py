@@ -134,7 +134,10 @@ class Placement(Syncable):
 
 class Contact(Syncable):
     __tablename__ = "contact"
-    __table_args__ = (Index("ix_contact_yp_when", "young_person_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_contact_latest", "young_person_id", "deleted", "occurred_at"),
+        Index("ix_contact_drafts", "status", "author"),
+    )
     young_person_id: Mapped[str] = mapped_column(ForeignKey("young_person.id"))
     occurred_at: Mapped[datetime]
     contact_type: Mapped[ContactType] = mapped_column(Code(ContactType))

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
 
 from keyworker_app.store.caseload import CaseloadRow, Scope
 from keyworker_app.store.search import SearchHit
-from keyworker_app.ui.caseload_model import NAME, ROW_ROLE, CaseloadFilter, CaseloadTableModel
+from keyworker_app.ui.caseload_model import NAME, ROW_ROLE, CaseloadTableModel
 
 SEARCH_DELAY_MS = 250
 # Widths that fit all ten columns in a 1280-pixel window; the user's own widths are remembered.
-COLUMN_WIDTHS = (190, 45, 105, 150, 225, 140, 100, 75, 115, 110)
+COLUMN_WIDTHS = (185, 40, 105, 150, 215, 135, 100, 75, 120, 100)
 
 
 class CaseloadPage(QWidget):
@@ -37,8 +37,6 @@ class CaseloadPage(QWidget):
         super().__init__(parent)
         self._sized = False
         self.model = CaseloadTableModel(self)
-        self.proxy = CaseloadFilter(self)
-        self.proxy.setSourceModel(self.model)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
 
@@ -72,7 +70,7 @@ class CaseloadPage(QWidget):
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -80,6 +78,9 @@ class CaseloadPage(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
+        # Fixed row heights: Qt need not measure every row after each keystroke.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.setAccessibleName("Caseload")
@@ -110,20 +111,17 @@ class CaseloadPage(QWidget):
         self.search_timer.timeout.connect(
             lambda: self.search_requested.emit(self.filter.text().strip())
         )
-        self.proxy.rowsInserted.connect(self._update_count)
-        self.proxy.rowsRemoved.connect(self._update_count)
-        self.proxy.modelReset.connect(self._update_count)
-        self.proxy.layoutChanged.connect(self._update_count)
+        self.model.modelReset.connect(self._update_count)
 
     # -- data -------------------------------------------------------------------------------
     def set_user(self, user_name: str | None, team: str | None) -> None:
-        self.proxy.set_user(user_name, team)
+        self.model.set_user(user_name, team)
         if not self.scopes.checkedButton():
             self.scopes.button(0 if user_name else 2).setChecked(True)
 
     def set_rows(self, rows: list[CaseloadRow]) -> None:
         self.model.set_rows(rows)
-        if self.proxy.rowCount() == 0 and self.scopes.checkedId() == 0 and rows:
+        if self.model.rowCount() == 0 and self.scopes.checkedId() == 0 and rows:
             self.scopes.button(2).setChecked(True)  # nobody allocated to me: show everyone
         if not self._sized:
             for column, width in enumerate(COLUMN_WIDTHS):
@@ -159,27 +157,27 @@ class CaseloadPage(QWidget):
 
     # -- interaction --------------------------------------------------------------------------
     def _filter_changed(self, text: str) -> None:
-        self.proxy.set_text(text)
+        self.model.set_text(text)
         self.search_timer.start()
 
     def _scope_changed(self, button_id: int, checked: bool) -> None:
         if checked:
-            self.proxy.set_scope(Scope(self.scopes.button(button_id).property("scope")))
+            self.model.set_scope(Scope(self.scopes.button(button_id).property("scope")))
 
     def _open_only_changed(self, checked: bool) -> None:
-        self.proxy.set_open_only(checked)
+        self.model.set_open_only(checked)
 
     def _update_count(self) -> None:
-        self.count.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} young people")
+        self.count.setText(f"{self.model.rowCount()} of {self.model.total} young people")
 
     def _open_index(self, index: object) -> None:
-        row = self.proxy.data(index, ROW_ROLE)  # type: ignore[arg-type]
+        row = self.model.data(index, ROW_ROLE)  # type: ignore[arg-type]
         if row is not None:
             self.open_requested.emit(row.young_person_id, None)
 
     def _open_first(self) -> None:
-        if self.proxy.rowCount():
-            self._open_index(self.proxy.index(0, 0))
+        if self.model.rowCount():
+            self._open_index(self.model.index(0, 0))
 
     def _open_hit(self, item: QListWidgetItem) -> None:
         young_person_id, record_id = item.data(Qt.ItemDataRole.UserRole)

@@ -48,6 +48,7 @@ from keyworker_app.store.recording import (
     save_draft,
 )
 from keyworker_app.store.search import search
+from keyworker_app.ui.caseload_model import ROW_ROLE
 from keyworker_app.ui.caseload_page import CaseloadPage
 from keyworker_app.ui.contact_editor import ContactEditor
 from keyworker_app.ui.idle import IdleWatcher
@@ -489,7 +490,7 @@ class MainWindow(QMainWindow):
             if not index.isValid():
                 self.say("Choose a young person first, then press Ctrl+N.")
                 return
-            row = self.caseload_page.proxy.data(index, Qt.ItemDataRole.UserRole + 2)
+            row = self.caseload_page.model.data(index, ROW_ROLE)
             self.open_record(row.young_person_id, None, view="contacts", then_edit="new")
             return
         if self.record is None:

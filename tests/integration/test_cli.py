@@ -31,7 +31,9 @@ class Cli:
             "PYTHONPATH": str(ROOT),
         }
 
-    def __call__(self, *args: str, env: dict[str, str] | None = None, data: bool = True) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None, data: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "keyworker_app"]
         if data:
             command += ["--data-dir", str(self.data)]
@@ -54,7 +56,11 @@ class Cli:
 def one_sentence_error(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode != 0
     assert "Traceback" not in result.stderr + result.stdout
-    lines = [line for line in result.stderr.splitlines() if not line.startswith("Warning: KEYWORKER_ALLOW")]
+    lines = [
+        line
+        for line in result.stderr.splitlines()
+        if not line.startswith("Warning: KEYWORKER_ALLOW")
+    ]
     assert len(lines) == 1, result.stderr
     return lines[0]
 
@@ -93,7 +99,15 @@ def test_caseload_json_lists_the_young_people(cli: Cli) -> None:
     rows = caseload(cli)
     assert len(rows) == 12
     first = rows[0]
-    for key in ("reference", "given_name", "family_name", "keyworker", "team", "status", "last_contact"):
+    for key in (
+        "reference",
+        "given_name",
+        "family_name",
+        "keyworker",
+        "team",
+        "status",
+        "last_contact",
+    ):
         assert key in first
     assert {r["status"] for r in rows} <= {"open", "closed"}
     assert any(r["keyworker_user_name"] == "asha.k" for r in rows)
@@ -102,9 +116,16 @@ def test_caseload_json_lists_the_young_people(cli: Cli) -> None:
 def test_add_contact_then_search_and_export(cli: Cli, tmp_path: Path) -> None:
     reference = caseload(cli)[0]["reference"]
     added = cli.ok(
-        "add-contact", "--young-person", str(reference), "--type", "home_visit",
-        "--note", "We baked flapjacks and talked about the capybara video.", "--finalise",
-        "--when", "2026-01-15T16:30",
+        "add-contact",
+        "--young-person",
+        str(reference),
+        "--type",
+        "home_visit",
+        "--note",
+        "We baked flapjacks and talked about the capybara video.",
+        "--finalise",
+        "--when",
+        "2026-01-15T16:30",
     )
     assert "finalised" in added.stdout
     found = json.loads(cli.ok("search", "capybara", "--json").stdout)["results"]
@@ -132,14 +153,38 @@ def test_check_passes_on_a_healthy_store(cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["add-contact", "--young-person", "NOPE-1", "--type", "phone", "--note", "x"], "No young person has the reference"),
-        (["add-contact", "--young-person", "NOPE-1", "--type", "fax", "--note", "x"], "not a contact type"),
-        (["add-contact", "--young-person", "NOPE-1", "--type", "phone", "--note", "x", "--when", "yesterday"], "not a date and time"),
-        (["export", "--young-person", "NOPE-1", "--out", "/no/such/folder/x.json"], "does not exist"),
+        (
+            ["add-contact", "--young-person", "NOPE-1", "--type", "phone", "--note", "x"],
+            "No young person has the reference",
+        ),
+        (
+            ["add-contact", "--young-person", "NOPE-1", "--type", "fax", "--note", "x"],
+            "not a contact type",
+        ),
+        (
+            [
+                "add-contact",
+                "--young-person",
+                "NOPE-1",
+                "--type",
+                "phone",
+                "--note",
+                "x",
+                "--when",
+                "yesterday",
+            ],
+            "not a date and time",
+        ),
+        (
+            ["export", "--young-person", "NOPE-1", "--out", "/no/such/folder/x.json"],
+            "does not exist",
+        ),
         (["import-csv", "/no/such/file.csv"], "Could not read"),
     ],
 )
-def test_bad_input_gets_one_sentence_and_a_non_zero_exit(cli: Cli, args: list[str], expected: str) -> None:
+def test_bad_input_gets_one_sentence_and_a_non_zero_exit(
+    cli: Cli, args: list[str], expected: str
+) -> None:
     assert expected in one_sentence_error(cli(*args))
 
 
@@ -155,7 +200,10 @@ def test_no_passphrase_and_no_terminal_is_a_clear_error(cli: Cli) -> None:
     env = {k: v for k, v in cli.env.items() if k != "KEYWORKER_PASSPHRASE"}
     result = subprocess.run(
         [sys.executable, "-m", "keyworker_app", "--data-dir", str(cli.data), "caseload"],
-        env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
     assert "set KEYWORKER_PASSPHRASE" in one_sentence_error(result)
 
@@ -184,9 +232,18 @@ def test_passwd_then_recover(tmp_path: Path) -> None:
     keyring_file.unlink()
     lost = runner("caseload", env={"KEYWORKER_PASSPHRASE": "a whole new passphrase"})
     assert "keyworker recover" in one_sentence_error(lost)
-    bad = runner("recover", env={"KEYWORKER_RECOVERY_CODE": "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AA", "KEYWORKER_NEW_PASSPHRASE": "recovered passphrase"})
+    bad = runner(
+        "recover",
+        env={
+            "KEYWORKER_RECOVERY_CODE": "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AA",
+            "KEYWORKER_NEW_PASSPHRASE": "recovered passphrase",
+        },
+    )
     assert "does not open this caseload" in one_sentence_error(bad)
-    runner.ok("recover", env={"KEYWORKER_RECOVERY_CODE": code, "KEYWORKER_NEW_PASSPHRASE": "recovered passphrase"})
+    runner.ok(
+        "recover",
+        env={"KEYWORKER_RECOVERY_CODE": code, "KEYWORKER_NEW_PASSPHRASE": "recovered passphrase"},
+    )
     runner.ok("check", env={"KEYWORKER_PASSPHRASE": "recovered passphrase"})
 
 
@@ -195,7 +252,10 @@ def test_the_insecure_keyring_is_refused_without_the_override(tmp_path: Path) ->
     env = {k: v for k, v in runner.env.items() if k != "KEYWORKER_ALLOW_INSECURE_KEYRING"}
     result = subprocess.run(
         [sys.executable, "-m", "keyworker_app", "--data-dir", str(runner.data), "init"],
-        env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
     assert "No secure OS keyring" in one_sentence_error(result)
     assert not runner.data.exists() or not any(runner.data.iterdir())

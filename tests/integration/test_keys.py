@@ -132,7 +132,7 @@ def test_changing_the_passphrase_needs_the_old_one_and_a_strong_new_one(data_dir
 
 def test_a_damaged_key_file_is_named_in_one_sentence(data_dir: Path) -> None:
     (data_dir / "keys.json").write_text('{"format": 1, "store_id": ')
-    with pytest.raises(KeyFileDamaged, match="keys.json is damaged"):
+    with pytest.raises(KeyFileDamaged, match=r"keys\.json is damaged"):
         open_with(data_dir, PASSPHRASE)
 
 

@@ -213,20 +213,28 @@ def test_sync_pull_writes_are_audited_but_not_echoed(store: Store) -> None:
     assert all(f.ok for f in check_store(store))
 
 
-def test_bulk_inserts_get_the_same_bookkeeping_as_single_ones(store: Store, young_person: YoungPerson) -> None:
+def test_bulk_inserts_get_the_same_bookkeeping_as_single_ones(
+    store: Store, young_person: YoungPerson
+) -> None:
     before_outbox, before_audit = len(outbox(store)), len(audit(store))
     with store.unit_of_work() as uow:
         ids = uow.insert_many(
             Contact,
             [
-                {"young_person_id": young_person.id, "occurred_at": datetime(2026, 1, d, tzinfo=UTC),
-                 "contact_type": ContactType.PHONE, "narrative": f"bulk note about otters {d}"}
+                {
+                    "young_person_id": young_person.id,
+                    "occurred_at": datetime(2026, 1, d, tzinfo=UTC),
+                    "contact_type": ContactType.PHONE,
+                    "narrative": f"bulk note about otters {d}",
+                }
                 for d in (1, 2, 3)
             ],
         )
         uow.commit()
     entries = outbox(store)[before_outbox:]
-    assert [(e.record_id, e.operation, e.base_version) for e in entries] == [(i, "insert", 0) for i in ids]
+    assert [(e.record_id, e.operation, e.base_version) for e in entries] == [
+        (i, "insert", 0) for i in ids
+    ]
     assert entries[0].patch["status"] == "draft" and entries[0].patch["significant"] is False
     assert [e.record_id for e in audit(store)[before_audit:]] == ids
     with store.reading() as session:

@@ -21,7 +21,6 @@ from keyworker_app.ui.caseload_model import (
     ROW_ROLE,
     SORT_ROLE,
     TREND,
-    CaseloadFilter,
     CaseloadTableModel,
 )
 
@@ -79,8 +78,9 @@ ROWS = [
 ]
 
 
-def model_with_rows() -> CaseloadTableModel:
+def model_with_rows(open_only: bool = False) -> CaseloadTableModel:
     model = CaseloadTableModel()
+    model.set_open_only(open_only)
     model.set_rows(ROWS)
     return model
 
@@ -112,16 +112,15 @@ def test_past_the_visiting_standard_is_highlighted() -> None:
     )
 
 
-def visible(proxy: CaseloadFilter) -> list[str]:
-    return [proxy.data(proxy.index(r, 0), ROW_ROLE).reference for r in range(proxy.rowCount())]
+def visible(model: CaseloadTableModel) -> list[str]:
+    return [model.data(model.index(r, 0), ROW_ROLE).reference for r in range(model.rowCount())]
 
 
 def test_the_filter_narrows_by_scope_status_and_words() -> None:
-    model = model_with_rows()
-    proxy = CaseloadFilter()
-    proxy.setSourceModel(model)
+    model = model_with_rows(open_only=True)
+    proxy = model
     proxy.set_user("asha", "North")
-    assert visible(proxy) == ["YP-1", "YP-2"]  # closed case hidden by default
+    assert visible(proxy) == ["YP-1", "YP-2"]  # closed case hidden
     proxy.set_open_only(False)
     assert len(visible(proxy)) == 3
     proxy.set_scope(Scope.MINE)
@@ -139,9 +138,7 @@ def test_the_filter_narrows_by_scope_status_and_words() -> None:
 
 def test_sorting_uses_real_values_not_text() -> None:
     model = model_with_rows()
-    proxy = CaseloadFilter()
-    proxy.setSourceModel(model)
-    proxy.set_open_only(False)
+    proxy = model
     proxy.sort(DAYS, Qt.SortOrder.AscendingOrder)
     assert visible(proxy) == ["YP-2", "YP-1", "YP-3"]  # never-seen sorts last
     proxy.sort(AGE, Qt.SortOrder.AscendingOrder)
@@ -150,11 +147,12 @@ def test_sorting_uses_real_values_not_text() -> None:
 
 def test_new_rows_reset_the_model() -> None:
     model = model_with_rows()
-    proxy = CaseloadFilter()
-    proxy.setSourceModel(model)
+    proxy = model
     proxy.set_text("nowak")
     assert visible(proxy) == ["YP-2"]
     model.set_rows([replace(ROWS[1], family_name="Kowalski")])
-    assert visible(proxy) == []  # the cached search text was rebuilt
+    assert visible(proxy) == []  # the search text was rebuilt for the new rows
+    proxy.set_text("")
+    assert visible(proxy) == ["YP-2"]
     model.clear()
     assert model.rowCount() == 0

@@ -47,6 +47,9 @@ def test_the_core_runs_without_qt() -> None:
 
 def test_ruff_is_clean() -> None:
     result = subprocess.run(
-        [str(BIN / "ruff"), "check", "keyworker_app", "tests"], cwd=ROOT, capture_output=True, text=True
+        [str(BIN / "ruff"), "check", "keyworker_app", "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:]

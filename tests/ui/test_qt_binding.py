@@ -1,0 +1,18 @@
+"""Guards against a broken Qt binding: PySide6 6.12.0 released one reference to None on every
+call returning nothing, so after some thousands of calls the app crashed."""
+
+import sys
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+
+def test_calls_that_return_nothing_keep_none_alive(qtbot: QtBot) -> None:
+    label = QLabel()
+    qtbot.addWidget(label)
+    before = sys.getrefcount(None)
+    for _ in range(200):
+        label.setText("x")
+        QCoreApplication.processEvents()
+    assert sys.getrefcount(None) >= before - 20
