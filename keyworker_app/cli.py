@@ -412,10 +412,12 @@ def cmd_import_csv(ctx: Context, args: argparse.Namespace) -> int:
     except ImportRefused as refused:
         for problem in refused.problems:
             warn(describe_problem(problem))
-        warn(
-            f"Nothing was imported: {len(refused.problems)} problem(s) in {path.name}; "
-            "correct them, or use --skip-invalid to import the good rows."
+        advice = (
+            "correct the file and try again"
+            if any(p.line == 0 for p in refused.problems)
+            else "correct them, or use --skip-invalid to import the good rows"
         )
+        warn(f"Nothing was imported: {len(refused.problems)} problem(s) in {path.name}; {advice}.")
         return 1
     finally:
         store.close()

@@ -111,7 +111,7 @@ class YoungPerson(Syncable):
 class Referral(Syncable):
     __tablename__ = "referral"
     young_person_id: Mapped[str] = _yp_fk()
-    referral_date: Mapped[date]
+    referral_date: Mapped[date | None]  # unknown for some cases imported from spreadsheets
     source: Mapped[str | None] = mapped_column(String(120))
     reason: Mapped[str | None] = mapped_column(Text)
     risk_category: Mapped[RiskCategory | None] = mapped_column(Code(RiskCategory))
