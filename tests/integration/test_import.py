@@ -20,7 +20,11 @@ GOOD = (
     "YP-1,,,,,,,,ifa,2023-06-01,,850.00,no\n"
     "YP-2,Łukasz,Wąsowski,14/07/2009,North,,placement_likely_without_intervention,2024-02-11,,,,,\n"
 )
-BAD = "reference,given_name,family_name,date_of_birth\nYP-3,Ok,Row,2009-01-01\nYP-4,Bad,Date,2009-13-45\n"
+BAD = (
+    "reference,given_name,family_name,date_of_birth\n"
+    "YP-3,Ok,Row,2009-01-01\n"
+    "YP-4,Bad,Date,2009-13-45\n"
+)
 
 
 def counts(store: Store) -> tuple[int, int, int]:

@@ -85,7 +85,8 @@ def test_each_bad_value_is_reported_with_its_line_and_column() -> None:
     messages = [describe_problem(p) for p in parsed.problems]
     assert (
         messages[0]
-        == "line 3, column date_of_birth: '2009-13-45' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY"
+        == "line 3, column date_of_birth: '2009-13-45' is not a date; "
+        "write it as YYYY-MM-DD or DD/MM/YYYY"
     )
     assert "use one of: placement_likely_without_intervention" in messages[1]
     assert parsed.bad_lines == {3, 4, 5, 6, 7, 8, 9, 10}
