@@ -353,6 +353,7 @@ class ChronologyView(QWidget):
                     title,
                     "Contact" if entry.source == "contact" else "Entered",
                 ],
+                sort_keys={0: entry.occurred_on.isoformat()},
             )
         self.list.sortByColumn(0, Qt.SortOrder.DescendingOrder)
 
@@ -427,6 +428,7 @@ def fill_missing(view: SimpleListView, record: YoungPersonRecord) -> None:
                 episode.where_found or "",
             ],
             alert=episode.exploitation_concern,
+            sort_keys={0: episode.went_missing_at.isoformat()},
         )
 
 
@@ -447,6 +449,11 @@ def fill_placements(view: SimpleListView, record: YoungPersonRecord) -> None:
                 pounds(placement.weekly_cost_pence),
                 placement.end_reason or "",
             ],
+            sort_keys={
+                3: placement.start_date.isoformat(),
+                4: placement.end_date.isoformat() if placement.end_date else "9999",
+                5: placement.weekly_cost_pence or 0,
+            },
         )
 
 
@@ -467,6 +474,7 @@ def fill_actions(view: SimpleListView, record: YoungPersonRecord) -> None:
                 action.source.label,
             ],
             alert=overdue,
+            sort_keys={2: action.due_on.isoformat() if action.due_on else "9999"},
         )
 
 

@@ -33,10 +33,34 @@ def table(headers: Sequence[str], name: str, parent: QWidget | None = None) -> Q
     return view
 
 
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class SortableItem(QTreeWidgetItem):
+    """Sorts by the value stored under SORT_ROLE (a date, a number) when there is one."""
+
+    def __lt__(self, other: QTreeWidgetItem) -> bool:
+        tree = self.treeWidget()
+        column = tree.sortColumn() if tree is not None else 0
+        mine, theirs = self.data(column, SORT_ROLE), other.data(column, SORT_ROLE)
+        if mine is not None and theirs is not None:
+            return bool(mine < theirs)
+        return self.text(column).casefold() < other.text(column).casefold()
+
+
 def add_row(
-    view: QTreeWidget, values: Sequence[str], *, data: object = None, alert: bool = False
+    view: QTreeWidget,
+    values: Sequence[str],
+    *,
+    data: object = None,
+    alert: bool = False,
+    sort_keys: dict[int, object] | None = None,
 ) -> QTreeWidgetItem:
-    item = QTreeWidgetItem([str(v) for v in values])
+    """Append a row; ``sort_keys`` gives real values (ISO dates, numbers) for columns whose
+    text would sort wrongly, such as "03 Apr 2025"."""
+    item = SortableItem([str(v) for v in values])
+    for column, key in (sort_keys or {}).items():
+        item.setData(column, SORT_ROLE, key)
     if data is not None:
         item.setData(0, Qt.ItemDataRole.UserRole, data)
     if alert:
