@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import select
+import select as io_select
 import signal
 import subprocess
 import sys
@@ -60,7 +60,7 @@ def test_a_typed_contact_survives_kill_9(tmp_path: Path, monkeypatch: pytest.Mon
     try:
         assert child.stdout is not None
         # Wait at most a minute for the child to say its draft saved; never hang the suite.
-        ready, _, _ = select.select([child.stdout], [], [], 60)
+        ready, _, _ = io_select.select([child.stdout], [], [], 60)
         line = child.stdout.readline() if ready else ""
         assert line.strip() == "SAVED", "the app never reported its draft saved"
     finally:
