@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from keyworker_app.domain.dates import age_on
 from keyworker_app.domain.goals import Trend, goal_trend, overall_trend
 from keyworker_app.domain.vocabulary import ActionStatus
-from keyworker_app.store.chronology import ChronologyEntry, chronology
+from keyworker_app.store.chronology import ChronologyEntry, merge_chronology
 from keyworker_app.store.models import (
     Action,
     Addendum,
+    ChronologyEvent,
     Contact,
     FormResponse,
     Goal,
@@ -52,7 +53,7 @@ class YoungPersonRecord:
     age: int
     team: Team | None
     keyworker: Staff | None
-    referral: Referral | None
+    referrals: list[Referral]  # oldest first
     placements: list[Placement]
     contacts: list[Contact]
     addenda: dict[str, list[Addendum]]
@@ -60,10 +61,16 @@ class YoungPersonRecord:
     goals: list[GoalProgress]
     actions: list[Action]
     chronology: list[ChronologyEntry]
+    chronology_events: list[ChronologyEvent]  # the manual ones, as recorded
     form_responses: list[FormResponse]
     staff_names: dict[str, str] = field(default_factory=dict)  # staff id -> name
     user_names: dict[str, str] = field(default_factory=dict)  # user name -> name
     today: date = field(default_factory=date.today)
+
+    @property
+    def referral(self) -> Referral | None:
+        """The latest referral (the one the service is working on now)."""
+        return self.referrals[-1] if self.referrals else None
 
     @property
     def current_placement(self) -> Placement | None:
@@ -114,20 +121,24 @@ def load_record(
         _live(GoalScore, person.id).order_by(GoalScore.scored_on, GoalScore.id)
     ):
         scores.setdefault(score.goal_id, []).append(score)
+    contacts = list(session.scalars(_live(Contact, person.id).order_by(Contact.occurred_at.desc())))
+    events = list(
+        session.scalars(_live(ChronologyEvent, person.id).order_by(ChronologyEvent.occurred_on))
+    )
     record = YoungPersonRecord(
         person=person,
         age=age_on(person.date_of_birth, today),
         team=session.get(Team, person.team_id) if person.team_id else None,
         keyworker=staff.get(person.keyworker_id or ""),
-        referral=session.scalars(
-            _live(Referral, person.id).order_by(Referral.referral_date.desc())
-        ).first(),
+        # Referrals with an unknown date (from spreadsheets) count as the oldest.
+        referrals=sorted(
+            session.scalars(_live(Referral, person.id)),
+            key=lambda r: r.referral_date or date.min,
+        ),
         placements=list(
             session.scalars(_live(Placement, person.id).order_by(Placement.start_date))
         ),
-        contacts=list(
-            session.scalars(_live(Contact, person.id).order_by(Contact.occurred_at.desc()))
-        ),
+        contacts=contacts,
         addenda=addenda,
         missing_episodes=list(
             session.scalars(
@@ -139,7 +150,8 @@ def load_record(
             for goal in session.scalars(_live(Goal, person.id).order_by(Goal.set_on))
         ],
         actions=list(session.scalars(_live(Action, person.id).order_by(Action.due_on))),
-        chronology=chronology(session, person.id),
+        chronology=merge_chronology(contacts, events),
+        chronology_events=events,
         form_responses=list(
             session.scalars(_live(FormResponse, person.id).order_by(FormResponse.updated_at.desc()))
         ),
