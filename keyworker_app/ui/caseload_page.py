@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from keyworker_app.store.caseload import CaseloadRow, Scope
 from keyworker_app.store.search import SearchHit
 from keyworker_app.ui.caseload_model import NAME, ROW_ROLE, CaseloadTableModel
+from keyworker_app.ui.widgets import empty_note
 
 SEARCH_DELAY_MS = 250
 # Widths that fit all ten columns in a 1280-pixel window; the user's own widths are remembered.
@@ -86,7 +87,17 @@ class CaseloadPage(QWidget):
         self.table.setAccessibleName("Caseload")
         self.table.activated.connect(self._open_index)
         self.table.doubleClicked.connect(self._open_index)
-        splitter.addWidget(self.table)
+        self.empty = empty_note(
+            "No young people in this caseload yet.\n\nImport your team's spreadsheet with "
+            "“keyworker import-csv FILE”, or try the synthetic demo with “keyworker --demo”."
+        )
+        self.empty.hide()
+        table_box = QWidget()
+        table_layout = QVBoxLayout(table_box)
+        table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout.addWidget(self.table)
+        table_layout.addWidget(self.empty)
+        splitter.addWidget(table_box)
 
         results = QWidget()
         results_layout = QVBoxLayout(results)
@@ -169,6 +180,8 @@ class CaseloadPage(QWidget):
 
     def _update_count(self) -> None:
         self.count.setText(f"{self.model.rowCount()} of {self.model.total} young people")
+        self.empty.setVisible(self.model.total == 0)
+        self.table.setVisible(self.model.total > 0)
 
     def _open_index(self, index: object) -> None:
         row = self.model.data(index, ROW_ROLE)  # type: ignore[arg-type]

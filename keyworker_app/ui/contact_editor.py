@@ -96,6 +96,8 @@ class ContactEditor(QWidget):
         self.present.setAccessibleName("Who was present")
         self.purpose = QLineEdit()
         self.purpose.setAccessibleName("Purpose")
+        for field, width in ((self.when, 220), (self.type, 260), (self.duration, 120)):
+            field.setMaximumWidth(width)
         form.addRow("&When", self.when)
         form.addRow("&Type", self.type)
         form.addRow("&Duration", self.duration)
