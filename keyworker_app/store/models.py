@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from keyworker_app.domain.vocabulary import (
@@ -243,6 +253,21 @@ class FormResponse(Syncable):
     finalised_at: Mapped[datetime | None]
 
 
+class FormTemplate(Syncable):
+    """The definition of one template version, as it was when a response was first written."""
+
+    __tablename__ = "form_template"
+    __table_args__ = (
+        UniqueConstraint(
+            "template_id", "template_version", name="uq_form_template_template_id_version"
+        ),
+    )
+    template_id: Mapped[str] = mapped_column(String(80))
+    template_version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class AuditEvent(Base):
     """One link in the audit hash chain: who did what, when, to which record."""
 
@@ -296,5 +321,6 @@ SYNCABLE_MODELS: tuple[type[Syncable], ...] = (
     Action,
     ChronologyEvent,
     FormResponse,
+    FormTemplate,
 )
 RECORD_TYPES: dict[str, type[Syncable]] = {m.__tablename__: m for m in SYNCABLE_MODELS}

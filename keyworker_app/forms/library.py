@@ -1,0 +1,182 @@
+"""Loading practice templates: every file in ``forms/`` and the user's templates folder.
+
+A broken file is reported (file, place, what is wrong) and skipped; it never stops the other
+templates or the app from loading.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import ValidationError
+
+from keyworker_app.domain.vocabulary import Role
+from keyworker_app.forms.schema import Scope, TemplateDef
+from keyworker_app.paths import forms_dir
+
+SUFFIX = ".toml"
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    path: Path
+    place: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: {self.place}" if self.place else str(self.path)
+        return f"{where}: {self.message}"
+
+
+class TemplateFileError(Exception):
+    def __init__(self, problems: list[TemplateProblem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class LoadedTemplate:
+    definition: TemplateDef
+    path: Path
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.definition.id, self.definition.version
+
+
+@dataclass
+class TemplateLibrary:
+    templates: dict[tuple[str, int], LoadedTemplate] = field(default_factory=dict)
+    problems: list[TemplateProblem] = field(default_factory=list)
+
+    def get(self, template_id: str, version: int) -> TemplateDef | None:
+        loaded = self.templates.get((template_id, version))
+        return loaded.definition if loaded else None
+
+    def latest(self, template_id: str) -> TemplateDef | None:
+        versions = [t for (i, _), t in self.templates.items() if i == template_id]
+        return max(versions, key=lambda t: t.definition.version).definition if versions else None
+
+    def latest_all(self) -> list[TemplateDef]:
+        ids = sorted({i for i, _ in self.templates})
+        return [t for t in (self.latest(i) for i in ids) if t is not None]
+
+    def available(self, scope: Scope, role: Role | None = None) -> list[TemplateDef]:
+        """The newest version of each template for this scope that ``role`` fills in."""
+        return sorted(
+            (
+                t
+                for t in self.latest_all()
+                if t.scope == scope and (role is None or role in t.roles)
+            ),
+            key=lambda t: t.title.casefold(),
+        )
+
+
+def user_templates_dir() -> Path:
+    """Where a team drops its own templates (no code change needed)."""
+    return platformdirs.user_data_path("Keyworker", appauthor=False) / "templates"
+
+
+def default_folders() -> list[Path]:
+    return [forms_dir(), user_templates_dir()]
+
+
+def _place(data: Any, loc: Sequence[int | str]) -> str:
+    """A pydantic error location as a reader sees it: sections[2] 'risks' > fields[1] 'who'."""
+    parts: list[str] = []
+    node = data
+    for step in loc:
+        if isinstance(step, int):
+            label = f"[{step + 1}]"
+            node = node[step] if isinstance(node, list) and step < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                label += f" '{node['id']}'"
+            parts[-1] = parts[-1] + label if parts else label
+        else:
+            parts.append(str(step))
+            node = node.get(step) if isinstance(node, dict) else None
+    return " > ".join(parts)
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "is missing"
+    if kind == "extra_forbidden":
+        return "is not a setting this format knows; check its spelling"
+    if kind == "enum":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"'{error.get('input')}' is not allowed here; use {expected}"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _problems_of(path: Path, data: Any, error: ValidationError) -> list[TemplateProblem]:
+    problems = []
+    for item in error.errors():
+        loc = [
+            step
+            for step in item["loc"]
+            if step not in ("function-after[_fits_its_type(), FieldDef]",)
+        ]
+        problems.append(TemplateProblem(path, _place(data, loc), _message(item)))  # type: ignore[arg-type]
+    return problems
+
+
+def load_file(path: Path) -> TemplateDef:
+    """Read and check one template file. Raises TemplateFileError listing every problem."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise TemplateFileError(
+            [TemplateProblem(path, "", f"cannot be read ({error.strerror})")]
+        ) from None
+    except UnicodeDecodeError:
+        raise TemplateFileError([TemplateProblem(path, "", "is not UTF-8 text")]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise TemplateFileError(
+            [TemplateProblem(path, "", f"is not valid TOML: {error}")]
+        ) from None
+    try:
+        return TemplateDef.model_validate(data)
+    except ValidationError as error:
+        raise TemplateFileError(_problems_of(path, data, error)) from None
+
+
+def template_files(folders: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for folder in folders:
+        if folder.is_dir():
+            files += sorted(p for p in folder.iterdir() if p.suffix == SUFFIX and p.is_file())
+    return files
+
+
+def load_library(folders: Iterable[Path] | None = None) -> TemplateLibrary:
+    """Every template in ``folders`` (default: shipped forms/ then the user's folder)."""
+    library = TemplateLibrary()
+    for path in template_files(default_folders() if folders is None else folders):
+        try:
+            definition = load_file(path)
+        except TemplateFileError as error:
+            library.problems += error.problems
+            continue
+        key = (definition.id, definition.version)
+        if key in library.templates:
+            other = library.templates[key].path
+            library.problems.append(
+                TemplateProblem(
+                    path,
+                    "id",
+                    f"the template '{definition.id}' version {definition.version} is already "
+                    f"defined in {other}; give this file a new id or a higher version",
+                )
+            )
+            continue
+        library.templates[key] = LoadedTemplate(definition, path)
+    return library
