@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -26,33 +26,28 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import select
 
-from keyworker_app.domain.vocabulary import ActionSource, ChronologyCategory
+from keyworker_app.forms.library import load_library
 from keyworker_app.security import SecurityError
 from keyworker_app.security.device_secret import DeviceSecrets
 from keyworker_app.security.keys import KeyFile
 from keyworker_app.store import lifecycle
 from keyworker_app.store.caseload import CaseloadRow, caseload
 from keyworker_app.store.caseload_store import Store
-from keyworker_app.store.engine import StoreError
 from keyworker_app.store.models import Contact, Staff, Team
 from keyworker_app.store.record import YoungPersonRecord, load_record
 from keyworker_app.store.recording import (
-    ContactDetails,
-    add_action,
-    add_addendum,
-    add_chronology_event,
-    add_contact,
     draft_contacts,
-    finalise_contact,
     record_opened,
-    save_draft,
 )
 from keyworker_app.store.search import search
-from keyworker_app.ui.caseload_model import ROW_ROLE
 from keyworker_app.ui.caseload_page import CaseloadPage
 from keyworker_app.ui.contact_editor import ContactEditor
+from keyworker_app.ui.form_flow import FormFlow
+from keyworker_app.ui.form_pages import FormPage, FormsList
 from keyworker_app.ui.idle import IdleWatcher
+from keyworker_app.ui.messages import friendly
 from keyworker_app.ui.record_page import VIEWS, RecordPage
+from keyworker_app.ui.recording_flow import RecordingFlow
 from keyworker_app.ui.tasks import TaskRunner
 from keyworker_app.ui.unlock_pages import FirstRunPage, UnlockPage
 
@@ -86,6 +81,7 @@ class WhereIWas:
     view: str = "contacts"
     draft_contact_id: str | None = None
     editing: bool = False
+    form_id: str | None = None
 
 
 @dataclass
@@ -98,13 +94,7 @@ class DraftSlot:
     history: list[str] = field(default_factory=list)
 
 
-def _friendly(error: BaseException) -> str:
-    if isinstance(error, StoreError | SecurityError | ValueError):
-        return str(error)
-    return f"Something went wrong ({type(error).__name__}); nothing was half-written. Try again."
-
-
-class MainWindow(QMainWindow):
+class MainWindow(RecordingFlow, FormFlow, QMainWindow):
     ready = Signal()  # the requested screen has finished loading (used by --screenshot)
     failed = Signal(str)  # opening failed; the message says why
     locked = Signal()
@@ -154,6 +144,10 @@ class MainWindow(QMainWindow):
         self.drafts_button.clicked.connect(self._continue_latest_draft)
         self.drafts_button.hide()
         top.addWidget(self.drafts_button)
+        team_button = QPushButton("Team forms")
+        team_button.setToolTip("Reflective practice, supervision and other team records")
+        team_button.clicked.connect(self.show_team_forms)
+        top.addWidget(team_button)
         lock_button = QPushButton("Lock")
         lock_button.setToolTip("Lock the caseload (Ctrl+L)")
         lock_button.clicked.connect(lambda: self.lock("Locked."))
@@ -165,8 +159,27 @@ class MainWindow(QMainWindow):
         self.caseload_page = CaseloadPage()
         self.record_page = RecordPage()
         self.editor = ContactEditor()
-        for page in (self.caseload_page, self.record_page, self.editor):
+        self.form_page = FormPage()
+        self.team_forms_page = QWidget()
+        team_layout = QVBoxLayout(self.team_forms_page)
+        team_back = QPushButton("← Caseload")
+        team_back.clicked.connect(self.show_caseload)
+        team_layout.addWidget(team_back, alignment=Qt.AlignmentFlag.AlignLeft)
+        team_title = QLabel("Team forms: reflective practice, supervision and other team records")
+        team_layout.addWidget(team_title)
+        self.team_forms = FormsList("Team forms")
+        team_layout.addWidget(self.team_forms)
+        for page in (
+            self.caseload_page,
+            self.record_page,
+            self.editor,
+            self.form_page,
+            self.team_forms_page,
+        ):
             self.views.addWidget(page)
+        self.library = load_library()
+        self.form_slot: str | None = None
+        self.form_return: QWidget | None = None
 
         self._connect()
         self._actions()
@@ -185,10 +198,19 @@ class MainWindow(QMainWindow):
         self.record_page.contacts.edit_draft.connect(self.edit_draft)
         self.record_page.contacts.add_addendum.connect(self.add_addendum)
         self.record_page.chronology.add_event.connect(self.add_chronology_event)
-        self.editor.save_requested.connect(self.save_draft)
+        self.editor.save_requested.connect(self.save_contact_draft)
         self.editor.finalise_requested.connect(self.finalise)
         self.editor.action_requested.connect(self.add_agreed_action)
         self.editor.closed.connect(self._editor_closed)
+        self.record_page.forms.new_requested.connect(self.new_form)
+        self.record_page.forms.open_requested.connect(self.open_form)
+        self.team_forms.new_requested.connect(self.new_form)
+        self.team_forms.open_requested.connect(self.open_form)
+        self.form_page.save_requested.connect(self.save_form)
+        self.form_page.finalise_requested.connect(self.finalise_form)
+        self.form_page.revise_requested.connect(self.revise_form)
+        self.form_page.compare_requested.connect(self.compare_form)
+        self.form_page.closed.connect(self.close_form)
         self.tasks.busy_changed.connect(self._busy)
 
     def _actions(self) -> None:
@@ -213,6 +235,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(action("&Back to caseload", "Alt+Left", self.show_caseload))
         settings_menu = self.menuBar().addMenu("&Settings")
         settings_menu.addAction(action("Lock after &idle…", "", self._choose_idle_minutes))
+        settings_menu.addAction(action("&Template problems…", "", self._show_template_problems))
 
     def _busy(self, busy: bool) -> None:
         if busy:
@@ -259,7 +282,7 @@ class MainWindow(QMainWindow):
             self.store, code = result
             self.first_run.show_recovery_code(code)
 
-        self.tasks.run(create, done, lambda e: self.first_run.show_error(_friendly(e)))
+        self.tasks.run(create, done, lambda e: self.first_run.show_error(friendly(e)))
 
     def _after_first_run(self) -> None:
         if self.store is not None:
@@ -291,8 +314,8 @@ class MainWindow(QMainWindow):
 
     def _unlock_failed(self, error: BaseException) -> None:
         self.pages.setCurrentWidget(self.unlock_page)
-        self.unlock_page.show_error(_friendly(error))
-        self.failed.emit(_friendly(error))
+        self.unlock_page.show_error(friendly(error))
+        self.failed.emit(friendly(error))
 
     def _unlocked(self, store: Store) -> None:
         self.store = store
@@ -316,9 +339,13 @@ class MainWindow(QMainWindow):
             self.editor.save_now()
         else:
             self.where.editing = False
+        if self.views.currentWidget() is self.form_page and self.form_slot:
+            self.form_page.save_now()
+            self.where.form_id = self.form_slot
         if self.record is not None and self.views.currentWidget() in (
             self.record_page,
             self.editor,
+            self.form_page,
         ):
             self.where.young_person_id = self.record.person.id
             self.where.view = self.record_page.current_view()
@@ -333,6 +360,9 @@ class MainWindow(QMainWindow):
         self.caseload_page.clear()
         self.record_page.clear()
         self.editor.clear()
+        self.form_page.clear()
+        self.form_slot = None
+        self.team_forms.list.clear()
         self.who.clear()
         self.pages.setCurrentWidget(self.unlock_page)
         self.unlock_page.reset(message)
@@ -341,6 +371,11 @@ class MainWindow(QMainWindow):
 
     def _return_to_where_i_was(self) -> None:
         where, self.where = self.where, WhereIWas()
+        if where.form_id:
+            if where.young_person_id:
+                self.record = None  # reloaded when the form closes
+            self.open_form(where.form_id)
+            return
         if where.young_person_id:
             self.open_record(
                 where.young_person_id,
@@ -404,7 +439,7 @@ class MainWindow(QMainWindow):
             if callable(then):
                 then()
 
-        self.tasks.run(load, done, lambda e: self.say(_friendly(e)))
+        self.tasks.run(load, done, lambda e: self.say(friendly(e)))
 
     def show_caseload(self) -> None:
         if self.store is None:
@@ -433,7 +468,7 @@ class MainWindow(QMainWindow):
         self.tasks.run(
             run,
             lambda hits: self.caseload_page.show_hits(text, hits),
-            lambda e: self.say(_friendly(e)),
+            lambda e: self.say(friendly(e)),
         )
 
     # -- a young person's record ------------------------------------------------------------
@@ -461,6 +496,7 @@ class MainWindow(QMainWindow):
             self.record_page.show_record(
                 record, select_contact if isinstance(select_contact, str) else None
             )
+            self.fill_record_forms()
             if view in VIEWS:
                 self.record_page.show_view(view)  # type: ignore[arg-type]
             elif isinstance(select_contact, str):
@@ -473,161 +509,13 @@ class MainWindow(QMainWindow):
             else:
                 self.ready.emit()
 
-        self.tasks.run(load, done, lambda e: self.say(_friendly(e)))
+        self.tasks.run(load, done, lambda e: self.say(friendly(e)))
 
     def _reload_record(self, select_contact: str | None = None) -> None:
         if self.record is not None:
             self.open_record(
                 self.record.person.id, select_contact, view=self.record_page.current_view()
             )
-
-    # -- recording --------------------------------------------------------------------------
-    def new_contact(self) -> None:
-        if self.store is None:
-            return
-        if self.views.currentWidget() is self.caseload_page:
-            index = self.caseload_page.table.currentIndex()
-            if not index.isValid():
-                self.say("Choose a young person first, then press Ctrl+N.")
-                return
-            row = self.caseload_page.model.data(index, ROW_ROLE)
-            self.open_record(row.young_person_id, None, view="contacts", then_edit="new")
-            return
-        if self.record is None:
-            return
-        self._open_editor(None)
-
-    def edit_draft(self, contact_id: str) -> None:
-        if self.record is None:
-            return
-        if contact_id == "new":
-            self._open_editor(None)
-            return
-        contact = next((c for c in self.record.contacts if c.id == contact_id), None)
-        self._open_editor(contact)
-
-    def _open_editor(self, contact: Contact | None) -> None:
-        assert self.record is not None
-        person = self.record.person
-        self.slot.contact_id = contact.id if contact else None
-        self.slot.young_person_id = person.id
-        actions = [
-            a.description for a in self.record.actions if contact and a.source_id == contact.id
-        ]
-        self.editor.start(
-            person.id,
-            f"{person.preferred_name or person.given_name} {person.family_name}",
-            contact,
-            actions,
-        )
-        self.views.setCurrentWidget(self.editor)
-        self.ready.emit()
-
-    def _continue_latest_draft(self) -> None:
-        if self.snapshot and self.snapshot.drafts:
-            draft = self.snapshot.drafts[0]
-            self.open_record(draft.young_person_id, draft.id, view="contacts", then_edit=draft.id)
-
-    def save_draft(self, details: ContactDetails) -> None:
-        store, slot = self.store, self.slot
-        if store is None:
-            return
-
-        def save() -> str:
-            if slot.contact_id is None:
-                assert slot.young_person_id is not None
-                slot.contact_id = add_contact(store, slot.young_person_id, details).id
-            else:
-                save_draft(store, slot.contact_id, details)
-            return slot.contact_id
-
-        def done(contact_id: str) -> None:
-            self.editor.saved(contact_id)
-            self.say("Draft saved.")
-
-        def failed(error: BaseException) -> None:
-            self.editor.save_failed(_friendly(error))
-            self.say(_friendly(error))
-
-        self.tasks.run(save, done, failed)
-
-    def finalise(self) -> None:
-        store, slot = self.store, self.slot
-        if store is None:
-            return
-
-        def run() -> str:
-            if slot.contact_id is None:
-                raise ValueError("Write what happened before finalising.")
-            finalise_contact(store, slot.contact_id)
-            return slot.contact_id
-
-        def done(contact_id: str) -> None:
-            self.say("Contact finalised. Corrections from now on are addenda.")
-            self.editor.clear()
-            self.slot.contact_id = None
-            self.reload_caseload()
-            self._reload_record(contact_id)
-
-        self.tasks.run(run, done, lambda e: self.say(_friendly(e)))
-
-    def add_agreed_action(self, text: str, owner_id: object, due: object) -> None:
-        store, slot = self.store, self.slot
-        if store is None or slot.young_person_id is None:
-            return
-        young_person_id = slot.young_person_id
-
-        def run() -> str:
-            add_action(
-                store,
-                young_person_id,
-                text,
-                owner_id=owner_id if isinstance(owner_id, str) else None,
-                due_on=due if isinstance(due, date) else None,
-                source=ActionSource.CONTACT if slot.contact_id else ActionSource.MANUAL,
-                source_id=slot.contact_id,
-            )
-            slot.history.append(text)
-            return text
-
-        def done(_: str) -> None:
-            if self.record is not None:
-                done_before = [
-                    a.description for a in self.record.actions if a.source_id == slot.contact_id
-                ]
-                self.editor.show_actions(done_before + slot.history)
-            self.say("Action added to the record.")
-
-        self.tasks.run(run, done, lambda e: self.say(_friendly(e)))
-
-    def _editor_closed(self) -> None:
-        self.slot.history.clear()
-        contact_id = self.slot.contact_id
-        self.editor.clear()
-        self.reload_caseload()
-        self._reload_record(contact_id)
-
-    def add_addendum(self, contact_id: str, text: str) -> None:
-        store = self.store
-        if store is None:
-            return
-        self.tasks.run(
-            lambda: add_addendum(store, contact_id, text),
-            lambda _: (self.say("Addendum added."), self._reload_record(contact_id)),
-            lambda e: self.say(_friendly(e)),
-        )
-
-    def add_chronology_event(self, day: date, category: str, title: str, detail: str) -> None:
-        store, record = self.store, self.record
-        if store is None or record is None:
-            return
-        self.tasks.run(
-            lambda: add_chronology_event(
-                store, record.person.id, day, ChronologyCategory(category), title, detail or None
-            ),
-            lambda _: (self.say("Event added to the chronology."), self._reload_record()),
-            lambda e: self.say(_friendly(e)),
-        )
 
     # -- settings and layout ----------------------------------------------------------------
     def _choose_idle_minutes(self) -> None:
@@ -645,6 +533,15 @@ class MainWindow(QMainWindow):
             if self.store is not None:
                 self.idle.start()
             self.say(f"The caseload now locks after {minutes} minutes without use.")
+
+    def _show_template_problems(self) -> None:
+        problems = self.library.problems
+        text = (
+            "\n\n".join(str(p) for p in problems)
+            if problems
+            else "Every template file loaded without a problem."
+        )
+        QMessageBox.information(self, "Template files", text)
 
     def _restore_layout(self) -> None:
         geometry = self.settings.value("window/geometry")
