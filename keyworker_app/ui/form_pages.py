@@ -151,7 +151,7 @@ class FormPage(QWidget):
         self.splitter.addWidget(self.side)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        layout.addWidget(self.splitter)
+        layout.addWidget(self.splitter, 1)  # the form takes the height; headings stay compact
 
         buttons = QHBoxLayout()
         self.close_button = QPushButton("Close")

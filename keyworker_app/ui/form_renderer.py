@@ -53,6 +53,7 @@ class FieldEditor:
             text = QPlainTextEdit()
             text.setTabChangesFocus(True)
             text.setMinimumHeight(70)
+            text.setMaximumHeight(150)
             text.textChanged.connect(on_change)
             return text
         if kind in (FieldType.SINGLE_CHOICE, FieldType.STAFF):
@@ -162,7 +163,7 @@ class GroupEditor(QWidget):
         row = QHBoxLayout(frame)
         editors = []
         for sub in self.field.fields:
-            editor = FieldEditor(sub, self.staff, self.changed.emit)
+            editor = FieldEditor(sub, self.staff, lambda *_: self.changed.emit())
             editor.widget.setAccessibleName(
                 f"{sub.label} ({self.field.item_label or 'item'} {len(self.items) + 1})"
             )
