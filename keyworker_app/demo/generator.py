@@ -23,10 +23,12 @@ from keyworker_app.demo.chronology import add_chronology
 from keyworker_app.demo.clock import uk_moment
 from keyworker_app.demo.goals import add_goals, add_management_actions
 from keyworker_app.demo.narratives import NoteWriter
+from keyworker_app.demo.practice_forms import DemoPeople, add_practice_forms
 from keyworker_app.demo.records import Allocation, CaseBuilder, CaseRecords
 from keyworker_app.demo.staffing import allocate, staff_the_teams
 from keyworker_app.demo.wordlists import WordLists, word_lists
 from keyworker_app.domain.ids import new_id
+from keyworker_app.forms.library import load_library
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.models import (
     Action,
@@ -81,6 +83,8 @@ class DemoSummary:
     goal_scores: int = 0
     actions: int = 0
     chronology_events: int = 0
+    practice_forms: int = 0
+    form_templates: int = 0  # the template versions the practice forms were written in
 
     def add(self, counts: Counter[str], drafts: int) -> None:
         self.young_people += counts["young_person"]
@@ -108,7 +112,8 @@ class DemoSummary:
             f"({self.draft_contacts} drafts), {self.placements:,} placements, "
             f"{self.missing_episodes:,} missing episodes, {self.goals:,} goals with "
             f"{self.goal_scores:,} scores, {self.actions:,} actions, {self.addenda:,} addenda "
-            f"and {self.chronology_events:,} chronology events"
+            f"{self.chronology_events:,} chronology events and "
+            f"{self.practice_forms:,} practice records (formulations, deep dives)"
         )
 
 
@@ -158,6 +163,9 @@ def generate_demo(
     allocations = allocate(rng, staffing, team_of, closed)
     summary = DemoSummary(teams=team_count, staff=staffing.staff_created)
     first_number = _next_reference_number(store)
+    # Their own random stream, so adding practice forms leaves every other record as it was.
+    forms_rng = random.Random(seed * 7919 + 17)
+    library = load_library()
     latest = uk_moment(today - timedelta(days=1), 23 * 60 + 30)
     for start in range(0, young_people, BATCH_SIZE):
         stop = min(young_people, start + BATCH_SIZE)
@@ -176,11 +184,33 @@ def generate_demo(
             for i in range(start, stop)
         ]
         _write(store, cases)
+        practice = add_practice_forms(
+            store,
+            forms_rng,
+            library,
+            [_people(case, today) for case in cases],
+            staffing.clinician.id,
+        )
+        summary.practice_forms += practice["form_response"]
+        summary.form_templates += practice["form_template"]
+        summary.actions += practice["action"]
         for case in cases:
             summary.add(case.counts(), case.drafts())
         if progress is not None:
             progress(stop, young_people)
     return summary
+
+
+def _people(case: CaseRecords, today: date) -> DemoPeople:
+    person = next(r for r in case.records if isinstance(r, YoungPerson))
+    referral = next(r for r in case.records if isinstance(r, Referral))
+    assert referral.referral_date is not None
+    return DemoPeople(
+        young_person_id=person.id,
+        keyworker_id=person.keyworker_id,
+        referral_date=referral.referral_date,
+        last_day=min(referral.closed_date or today, today) - timedelta(days=1),
+    )
 
 
 def _write(store: Store, cases: list[CaseRecords]) -> None:
