@@ -1,24 +1,65 @@
 """The caseload spreadsheet format: read a CSV as Excel saves it, check every row, and say
 exactly what is wrong where.
 
-Pure: no store, no I/O beyond the bytes given, so the desktop and the central store read
-spreadsheets the same way.
+Pure (standard library and the domain only), so the desktop and the central store read
+spreadsheets the same way and a file is checked in full before anything is written.
+
+Rules the issue left open, decided here:
+
+- Line numbers are physical lines as a spreadsheet user counts them (header = line 1; a quoted
+  value spanning lines counts each line), so "line 7" is row 7 in Excel.
+- A blank cell never clears anything: it means "not given here". Rows sharing a reference take
+  each value from the first row that fills it; a later row with a different value is a notice,
+  not an error.
+- An ``outcome`` needs a ``closed_date`` (an outcome is how a case ended), but a
+  ``closed_date`` may come without an outcome (outcomes are often recorded later).
+- Rows may be shorter than the header (Excel drops trailing empty cells on some rows); extra
+  *filled* cells are an error, as they usually mean an unquoted comma shifted the row.
+- A check that compares values from different rows of one reference (closed before referred,
+  placement before birth) rejects every row of that reference, as the file does not say which
+  row is wrong.
+- Columns match by name, ignoring case and treating spaces and hyphens as underscores, so
+  "Date of birth" is ``date_of_birth``; unknown columns are ignored with a notice.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from keyworker_app.domain.dates import age_on, parse_day
 from keyworker_app.domain.vocabulary import LegalStatus, Outcome, PlacementType, RiskCategory
 
 REQUIRED = ("reference", "given_name", "family_name", "date_of_birth")
-OPTIONAL = (
+PERSON_COLUMNS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "team",
+    "keyworker",
+    "school",
+    "uasc",
+    "legal_status",
+)
+REFERRAL_COLUMNS = ("referral_date", "referral_source", "risk_category", "closed_date", "outcome")
+PLACEMENT_COLUMNS = (
+    "placement_type",
+    "placement_start",
+    "placement_end",
+    "placement_weekly_cost",
+    "placement_in_area",
+)
+# The order the issue lists them in, which is also the order problems on one line are reported.
+COLUMNS = (
+    "reference",
+    "given_name",
+    "family_name",
+    "date_of_birth",
     "team",
     "keyworker",
     "school",
@@ -35,21 +76,29 @@ OPTIONAL = (
     "uasc",
     "legal_status",
 )
-COLUMNS = REQUIRED + OPTIONAL
-PLACEMENT_COLUMNS = (
-    "placement_start",
-    "placement_end",
-    "placement_weekly_cost",
-    "placement_in_area",
-)
-YES = {"yes", "y", "true", "1"}
-NO = {"no", "n", "false", "0"}
+OPTIONAL = tuple(c for c in COLUMNS if c not in REQUIRED)
+# The store's column widths, checked here so a long value is a row problem, not a failed write
+# on the central store's database (which enforces them).
+MAX_LENGTH = {
+    "reference": 64,
+    "given_name": 200,
+    "family_name": 200,
+    "team": 120,
+    "keyworker": 120,
+    "school": 200,
+    "referral_source": 120,
+}
+YES = frozenset({"yes", "y", "true", "1"})
+NO = frozenset({"no", "n", "false", "0"})
 OLDEST_AGE = 25
+MAX_CONFLICT_NOTICES = 10
+_MONEY = re.compile(r"£?\s*(?P<pounds>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<pence>\d*))?")
 
 
 @dataclass(frozen=True)
 class RowProblem:
-    """One thing wrong: the line as a spreadsheet user counts it (header = 1), and the column."""
+    """One thing wrong: the line as a spreadsheet user counts it (header = 1; 0 = the whole
+    file), the column if one is to blame, and the reason as a sentence without its subject."""
 
     line: int
     column: str | None
@@ -57,6 +106,8 @@ class RowProblem:
 
 
 def describe_problem(problem: RowProblem) -> str:
+    """One sentence for a person, e.g. "line 3, column date_of_birth: '2009-13-45' is not a
+    date; write it as YYYY-MM-DD or DD/MM/YYYY" or "The file is empty; ..."."""
     if not problem.line:
         return f"The file {problem.reason}."
     where = f"line {problem.line}"
@@ -65,249 +116,233 @@ def describe_problem(problem: RowProblem) -> str:
     return f"{where}: {problem.reason}"
 
 
-@dataclass
-class PlacementRow:
+@dataclass(frozen=True)
+class PersonImport:
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    team: str | None = None
+    keyworker: str | None = None  # the worker's user name
+    school: str | None = None
+    uasc: bool | None = None
+    legal_status: LegalStatus | None = None
+
+
+@dataclass(frozen=True)
+class ReferralImport:
+    referral_date: date | None = None
+    source: str | None = None
+    risk_category: RiskCategory | None = None
+    closed_date: date | None = None
+    outcome: Outcome | None = None
+
+
+@dataclass(frozen=True)
+class PlacementImport:
     line: int
     placement_type: PlacementType
     start: date
-    end: date | None
-    weekly_cost_pence: int | None
-    in_area: bool | None
+    end: date | None = None
+    weekly_cost_pence: int | None = None
+    in_area: bool | None = None  # False = out of area
 
 
-@dataclass
+@dataclass(frozen=True)
 class CaseImport:
-    """One young person from one or more rows sharing a reference."""
+    """One young person, from one or more rows sharing a reference."""
 
     reference: str
-    lines: list[int]
-    values: dict[str, Any] = field(default_factory=dict)
-    placements: list[PlacementRow] = field(default_factory=list)
-
-    def get(self, column: str) -> Any:
-        return self.values.get(column)
+    lines: tuple[int, ...]
+    person: PersonImport
+    referral: ReferralImport | None  # None when no referral column was filled
+    placements: tuple[PlacementImport, ...] = ()
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParsedCaseload:
-    cases: list[CaseImport]
-    problems: list[RowProblem]
-    notices: list[str]
-    rows: int
-    bad_lines: set[int]
+    """Everything read from one file. ``cases`` holds only references whose rows are all sound
+    (or, with problems, the good rows' references, for importing with --skip-invalid)."""
+
+    cases: tuple[CaseImport, ...]
+    problems: tuple[RowProblem, ...]
+    notices: tuple[str, ...] = ()
+    rows: int = 0  # data rows read, blank lines not counted
+    bad_lines: frozenset[int] = frozenset()  # lines that would be skipped
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-
-def _money(text: str) -> int:
-    cleaned = text.replace("£", "").replace(",", "").strip()
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"'{text}' is not an amount; write it like 850 or 1,050.50") from None
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(f"'{text}' is not an amount of money; it must be zero or more")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(f"'{text}' has more than two decimal places")
-    return int(amount * 100)
+    @property
+    def refused_whole(self) -> bool:
+        """True when the file itself cannot be read, so not even good rows can be imported."""
+        return any(p.line == 0 for p in self.problems)
 
 
-def _yes_no(text: str) -> bool:
+# -- reading one value ----------------------------------------------------------------------
+
+
+def parse_money_pence(text: str) -> int:
+    """Exact whole pence from "850", "850.00", "£1,050.50" (no floats anywhere)."""
+    value = text.strip()
+    if value.startswith(("-", "£-", "-£")):
+        raise ValueError(f"'{text}' is negative; a weekly cost must be zero or more")
+    match = _MONEY.fullmatch(value)
+    if match is None:
+        raise ValueError(f"'{text}' is not an amount of money; write it like 850 or £1,050.50")
+    pence = match["pence"] or ""
+    if len(pence) > 2:
+        raise ValueError(f"'{text}' has more than two decimal places; give pounds and pence")
+    return int(match["pounds"].replace(",", "")) * 100 + int(pence.ljust(2, "0"))
+
+
+def parse_yes_no(text: str) -> bool:
     value = text.strip().lower()
     if value in YES:
         return True
     if value in NO:
         return False
-    raise ValueError(f"'{text}' is not yes or no")
+    raise ValueError(f"'{text}' is not yes or no; write yes or no")
 
 
-def _code(vocabulary: Any, text: str) -> Any:
-    try:
-        return vocabulary.parse(text)
-    except ValueError as error:
-        raise ValueError(str(error)) from None
-
-
-PARSERS: dict[str, Any] = {
+PARSERS: dict[str, Callable[[str], Any]] = {
     "date_of_birth": parse_day,
     "referral_date": parse_day,
     "closed_date": parse_day,
     "placement_start": parse_day,
     "placement_end": parse_day,
-    "risk_category": lambda t: _code(RiskCategory, t),
-    "outcome": lambda t: _code(Outcome, t),
-    "placement_type": lambda t: _code(PlacementType, t),
-    "legal_status": lambda t: _code(LegalStatus, t),
-    "placement_weekly_cost": _money,
-    "placement_in_area": _yes_no,
-    "uasc": _yes_no,
+    "risk_category": RiskCategory.parse,
+    "outcome": Outcome.parse,
+    "placement_type": PlacementType.parse,
+    "legal_status": LegalStatus.parse,
+    "placement_weekly_cost": parse_money_pence,
+    "placement_in_area": parse_yes_no,
+    "uasc": parse_yes_no,
 }
 
 
-def _header_name(text: str) -> str:
-    return text.strip().lower().replace(" ", "_").replace("-", "_")
+# -- the header ------------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str | None:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
+def _column_name(text: str) -> str:
+    return re.sub(r"[\s-]+", "_", text.strip().lower())
 
 
-def _check_row(
-    line: int, raw: dict[str, str], today: date
-) -> tuple[dict[str, Any], list[RowProblem]]:
+def _plural(items: list[str], one: str, many: str) -> str:
+    return f"{one if len(items) == 1 else many} {', '.join(items)}"
+
+
+def _header_problem(cells: list[str], names: list[str]) -> str | None:
+    if len(cells) == 1 and ";" in cells[0]:
+        return "separates its columns with semicolons; save it from Excel as CSV UTF-8"
+    if len(cells) == 1 and "\t" in cells[0]:
+        return "separates its columns with tabs; save it from Excel as CSV UTF-8"
+    duplicates = sorted({n for n in names if n and names.count(n) > 1})
+    if duplicates:
+        return f"names the {_plural(duplicates, 'column', 'columns')} more than once; keep one"
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        return (
+            f"lacks the required {_plural(missing, 'column', 'columns')} in its first line, "
+            "which must name the columns"
+        )
+    return None
+
+
+# -- one row ---------------------------------------------------------------------------------
+
+
+def _read_values(line: int, raw: dict[str, str]) -> tuple[dict[str, Any], list[RowProblem]]:
     values: dict[str, Any] = {}
     problems: list[RowProblem] = []
     for column, text in raw.items():
-        if not text:
+        limit = MAX_LENGTH.get(column)
+        if limit and len(text) > limit:
+            problems.append(
+                RowProblem(line, column, f"is {len(text)} characters long; keep it to {limit}")
+            )
             continue
         parser = PARSERS.get(column)
         try:
             values[column] = parser(text) if parser else text
         except ValueError as error:
             problems.append(RowProblem(line, column, str(error).rstrip(".")))
-    if not raw.get("reference"):
-        problems.append(RowProblem(line, "reference", "is empty; every row needs the reference"))
-    born = values.get("date_of_birth")
-    if isinstance(born, date):
-        if born > today:
-            problems.append(RowProblem(line, "date_of_birth", f"{born:%d/%m/%Y} is in the future"))
-        elif age_on(born, today) > OLDEST_AGE:
-            problems.append(
-                RowProblem(line, "date_of_birth", f"{born:%d/%m/%Y} makes them over {OLDEST_AGE}")
-            )
-    if any(raw.get(c) for c in PLACEMENT_COLUMNS) or raw.get("placement_type"):
-        for column in ("placement_type", "placement_start"):
-            if not raw.get(column):
-                problems.append(
-                    RowProblem(line, column, "is empty but other placement columns are filled")
-                )
-    start, end = values.get("placement_start"), values.get("placement_end")
-    if isinstance(start, date) and isinstance(end, date) and end < start:
-        problems.append(RowProblem(line, "placement_end", "is before placement_start"))
-    referred, closed = values.get("referral_date"), values.get("closed_date")
-    if isinstance(referred, date) and isinstance(closed, date) and closed < referred:
-        problems.append(RowProblem(line, "closed_date", "is before referral_date"))
-    if raw.get("outcome") and not raw.get("closed_date"):
-        problems.append(
-            RowProblem(
-                line,
-                "closed_date",
-                "is empty but an outcome is given; add the date the case closed",
-            )
-        )
     return values, problems
 
 
-def parse_caseload_csv(data: bytes, *, today: date | None = None) -> ParsedCaseload:
-    """Read and check a caseload CSV. Never raises for bad content: problems are returned."""
-    today = today or date.today()
-    notices: list[str] = []
-
-    def refuse(reason: str) -> ParsedCaseload:
-        return ParsedCaseload([], [RowProblem(0, None, reason)], notices, 0, set())
-
-    text = _decode(data)
-    if text is None:
-        return refuse('is not UTF-8 text; in Excel use Save As, then "CSV UTF-8 (Comma delimited)"')
-    if not text.strip():
-        return refuse("is empty; it needs a header line and one line per young person")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header_cells = next(reader)
-    except csv.Error as error:
-        return refuse(f"has a first line that cannot be read as CSV ({error})")
-    header = [_header_name(h) for h in header_cells]
-    if len(header) == 1 and ";" in header_cells[0]:
-        return refuse("separates its columns with semicolons; save it with commas (CSV UTF-8)")
-    duplicates = sorted({h for h in header if h and header.count(h) > 1})
-    if duplicates:
-        return refuse(f"names the column {', '.join(duplicates)} twice in its header; keep one")
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        return refuse(
-            f"lacks the required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-            "in its first line, which must name the columns"
-        )
-    unknown = [h for h in header if h and h not in COLUMNS]
-    if unknown:
-        notices.append(f"ignored the column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
-
+def _check_row(
+    line: int, raw: dict[str, str], values: dict[str, Any], today: date
+) -> list[RowProblem]:
+    """Checks that need only this row."""
     problems: list[RowProblem] = []
-    good: list[tuple[int, dict[str, Any]]] = []
-    bad_lines: set[int] = set()
-    rows = 0
-    line = 1
-    while True:
-        start_line = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            problems.append(RowProblem(start_line, None, f"cannot be read as CSV ({error})"))
-            bad_lines.add(start_line)
-            break
-        line = start_line
-        if not any(c.strip() for c in cells):
-            continue  # blank lines, as spreadsheets leave at the end
-        rows += 1
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+    if "reference" not in raw:
+        problems.append(RowProblem(line, "reference", "is empty; every row needs a reference"))
+    born = values.get("date_of_birth")
+    if born is not None:
+        if born > today:
+            problems.append(
+                RowProblem(line, "date_of_birth", f"'{raw['date_of_birth']}' is in the future")
+            )
+        elif (age := age_on(born, today)) > OLDEST_AGE:
             problems.append(
                 RowProblem(
                     line,
-                    None,
-                    f"has {len(cells)} values but the header names {len(header)} columns",
+                    "date_of_birth",
+                    f"'{raw['date_of_birth']}' would make them {age}, but the caseload is for "
+                    f"young people up to {OLDEST_AGE}; check the year",
                 )
             )
-            bad_lines.add(line)
-            continue
-        raw = {
-            h: (cells[i].strip() if i < len(cells) else "")
-            for i, h in enumerate(header)
-            if h in COLUMNS
-        }
-        values, row_problems = _check_row(line, raw, today)
-        if row_problems:
-            problems.extend(row_problems)
-            bad_lines.add(line)
-        else:
-            good.append((line, values))
-    if rows == 0 and not problems:
-        return refuse("has a header but no young people")
-    cases = _group(good)
-    for case in list(cases):
-        # Rows after the first may leave the person's details blank, but one row must give them.
-        for column in REQUIRED[1:]:
-            if case.get(column) is None:
+    for column in ("referral_date", "closed_date"):
+        when = values.get(column)
+        if when is not None and when > today:
+            problems.append(RowProblem(line, column, f"'{raw[column]}' is in the future"))
+    if any(c in raw for c in PLACEMENT_COLUMNS):
+        for column in ("placement_type", "placement_start"):
+            if column not in raw:
                 problems.append(
-                    RowProblem(case.lines[0], column, f"is empty in every row for {case.reference}")
+                    RowProblem(
+                        line,
+                        column,
+                        "is empty but other placement columns are filled; "
+                        "every placement needs its type and start date",
+                    )
                 )
-                bad_lines.update(case.lines)
-                if case in cases:
-                    cases.remove(case)
-    problems.sort(key=lambda p: (p.line, COLUMNS.index(p.column) if p.column in COLUMNS else -1))
-    return ParsedCaseload(cases, problems, notices, rows, bad_lines)
+    start, end = values.get("placement_start"), values.get("placement_end")
+    if start is not None and end is not None and end < start:
+        problems.append(RowProblem(line, "placement_end", "is before placement_start"))
+    return problems
 
 
-def _group(rows: list[tuple[int, dict[str, Any]]]) -> list[CaseImport]:
-    """Rows sharing a reference become one young person; the first row filling a column wins."""
-    cases: dict[str, CaseImport] = {}
-    for line, values in rows:
-        reference = values["reference"]
-        case = cases.setdefault(reference, CaseImport(reference=reference, lines=[]))
-        case.lines.append(line)
-        for column, value in values.items():
-            if column in PLACEMENT_COLUMNS or column == "placement_type":
+# -- rows sharing a reference ----------------------------------------------------------------
+
+
+@dataclass
+class _Merged:
+    """One reference's rows folded together: each value from the first row that fills it."""
+
+    reference: str
+    lines: list[int] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, int] = field(default_factory=dict)  # column -> line it came from
+    placements: list[PlacementImport] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+    def add(self, line: int, raw: dict[str, str], values: dict[str, Any]) -> None:
+        self.lines.append(line)
+        for column in PERSON_COLUMNS + REFERRAL_COLUMNS:
+            if column not in values:
                 continue
-            case.values.setdefault(column, value)
-        if "placement_type" in values:
-            case.placements.append(
-                PlacementRow(
+            if column not in self.values:
+                self.values[column] = values[column]
+                self.source[column] = line
+            elif values[column] != self.values[column]:
+                self.conflicts.append(
+                    f"line {line}: {column} '{raw[column]}' for {self.reference} differs from "
+                    f"line {self.source[column]}, whose value is kept"
+                )
+        if "placement_type" in values and "placement_start" in values:
+            self.placements.append(
+                PlacementImport(
                     line=line,
                     placement_type=values["placement_type"],
                     start=values["placement_start"],
@@ -316,4 +351,210 @@ def _group(rows: list[tuple[int, dict[str, Any]]]) -> list[CaseImport]:
                     in_area=values.get("placement_in_area"),
                 )
             )
-    return list(cases.values())
+
+    def problems(self, filled_in_bad_rows: set[str]) -> list[RowProblem]:
+        """Checks that may need values from different rows."""
+        first, found = self.lines[0], []
+        missing = [c for c in REQUIRED[1:] if c not in self.values]
+        only_in_bad = [c for c in missing if c in filled_in_bad_rows]
+        if only_in_bad:
+            # One problem, not one per column: fixing the other row fixes them all.
+            found.append(
+                RowProblem(
+                    first,
+                    None,
+                    f"cannot be imported because the rows that give {self.reference}'s "
+                    f"{', '.join(only_in_bad)} have problems",
+                )
+            )
+        for column in missing:
+            if column not in only_in_bad:
+                found.append(
+                    RowProblem(first, column, f"is empty on every row for {self.reference}")
+                )
+        v, at = self.values, self.source
+        if "outcome" in v and "closed_date" not in v:
+            found.append(
+                RowProblem(
+                    at["outcome"],
+                    "closed_date",
+                    "is empty but an outcome is given; add the date the case closed",
+                )
+            )
+        if "closed_date" in v and "referral_date" in v and v["closed_date"] < v["referral_date"]:
+            found.append(RowProblem(at["closed_date"], "closed_date", "is before referral_date"))
+        born = v.get("date_of_birth")
+        if born is not None:
+            if "referral_date" in v and v["referral_date"] < born:
+                found.append(
+                    RowProblem(at["referral_date"], "referral_date", "is before date_of_birth")
+                )
+            for placement in self.placements:
+                if placement.start < born:
+                    found.append(
+                        RowProblem(placement.line, "placement_start", "is before date_of_birth")
+                    )
+        return found
+
+    def case(self) -> CaseImport:
+        v = self.values
+        referral = None
+        if any(c in v for c in REFERRAL_COLUMNS):
+            referral = ReferralImport(
+                referral_date=v.get("referral_date"),
+                source=v.get("referral_source"),
+                risk_category=v.get("risk_category"),
+                closed_date=v.get("closed_date"),
+                outcome=v.get("outcome"),
+            )
+        return CaseImport(
+            reference=self.reference,
+            lines=tuple(self.lines),
+            person=PersonImport(
+                given_name=v["given_name"],
+                family_name=v["family_name"],
+                date_of_birth=v["date_of_birth"],
+                team=v.get("team"),
+                keyworker=v.get("keyworker"),
+                school=v.get("school"),
+                uasc=v.get("uasc"),
+                legal_status=v.get("legal_status"),
+            ),
+            referral=referral,
+            placements=tuple(self.placements),
+        )
+
+
+# -- the file --------------------------------------------------------------------------------
+
+
+def _whole_file(reason: str, notices: list[str] | None = None) -> ParsedCaseload:
+    return ParsedCaseload(
+        cases=(), problems=(RowProblem(0, None, reason),), notices=tuple(notices or ())
+    )
+
+
+def _decode(data: bytes) -> str | RowProblem:
+    try:
+        return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return RowProblem(
+            0,
+            None,
+            f"is not saved as UTF-8 (line {line} has a character in another encoding); "
+            'in Excel use Save As and choose "CSV UTF-8 (Comma delimited)"',
+        )
+
+
+def _records(reader: Any) -> Iterator[tuple[int, list[str] | csv.Error]]:
+    """Each record with the physical line it starts on, or the csv error that stopped reading."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            yield line, next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield line, error
+            return
+
+
+def parse_caseload_csv(data: bytes, *, today: date | None = None) -> ParsedCaseload:
+    """Read and check a caseload CSV. Never raises for bad content: problems are returned."""
+    today = today or date.today()
+    text = _decode(data)
+    if isinstance(text, RowProblem):
+        return ParsedCaseload(cases=(), problems=(text,))
+    if not text.strip():
+        return _whole_file("is empty; it needs a header line and a line per young person")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records = _records(reader)
+    _, header_cells = next(records)
+    if isinstance(header_cells, csv.Error):
+        return _whole_file(f"has a first line that cannot be read as CSV ({header_cells})")
+    cells = [c.strip() for c in header_cells]
+    names = [_column_name(c) for c in cells]
+    reason = _header_problem(cells, names)
+    if reason:
+        return _whole_file(reason)
+    notices: list[str] = []
+    unknown = [
+        cell for cell, name in zip(cells, names, strict=True) if name and name not in COLUMNS
+    ]
+    if unknown:
+        notices.append(
+            f"the {_plural(unknown, 'column', 'columns')} "
+            + (
+                "is not a caseload column and was ignored"
+                if len(unknown) == 1
+                else "are not caseload columns and were ignored"
+            )
+        )
+
+    problems: list[RowProblem] = []
+    bad_lines: set[int] = set()
+    merged: dict[str, _Merged] = {}
+    filled_in_bad_rows: dict[str, set[str]] = {}
+    rows = 0
+    for line, record in records:
+        if isinstance(record, csv.Error):
+            problems.append(RowProblem(line, None, f"cannot be read as CSV ({record})"))
+            bad_lines.add(line)
+            break
+        if not any(c.strip() for c in record):
+            continue  # blank lines and rows of bare commas, as spreadsheets leave them
+        rows += 1
+        if any(c.strip() for c in record[len(names) :]):
+            problems.append(
+                RowProblem(
+                    line,
+                    None,
+                    f"has {len(record)} values but the header names {len(names)} columns; "
+                    "look for a stray comma, or put a value containing a comma in quotes",
+                )
+            )
+            bad_lines.add(line)
+            continue
+        raw = {
+            name: cell.strip()
+            for name, cell in zip(names, record, strict=False)
+            if name in COLUMNS and cell.strip()
+        }
+        values, row_problems = _read_values(line, raw)
+        row_problems += _check_row(line, raw, values, today)
+        if row_problems:
+            problems += row_problems
+            bad_lines.add(line)
+            if "reference" in raw:
+                filled_in_bad_rows.setdefault(raw["reference"], set()).update(raw)
+            continue
+        reference = raw["reference"]
+        merged.setdefault(reference, _Merged(reference)).add(line, raw, values)
+    if rows == 0 and not problems:
+        return _whole_file("has a header line but no rows of young people below it", notices)
+
+    cases: list[CaseImport] = []
+    conflicts: list[str] = []
+    for reference, rows_of in merged.items():
+        case_problems = rows_of.problems(filled_in_bad_rows.get(reference, set()))
+        if case_problems:
+            problems += case_problems
+            bad_lines.update(rows_of.lines)
+        else:
+            cases.append(rows_of.case())
+            conflicts += rows_of.conflicts
+    notices += conflicts[:MAX_CONFLICT_NOTICES]
+    if len(conflicts) > MAX_CONFLICT_NOTICES:
+        notices.append(
+            f"{len(conflicts) - MAX_CONFLICT_NOTICES} more values differ from an earlier row "
+            "for the same reference; the first row's value is kept each time"
+        )
+    problems.sort(key=lambda p: (p.line, COLUMNS.index(p.column) if p.column else -1))
+    return ParsedCaseload(
+        cases=tuple(cases),
+        problems=tuple(problems),
+        notices=tuple(notices),
+        rows=rows,
+        bad_lines=frozenset(bad_lines),
+    )

@@ -1,42 +1,42 @@
-"""Importing a caseload spreadsheet into the store: all of it in one unit of work, or nothing."""
+"""Importing a checked caseload spreadsheet into the store: all of it in one unit of work, or
+nothing.
+
+Young people match by reference, teams by name and keyworkers by user name (both ignoring
+case). Only fields that differ are set, and a blank cell never clears a stored value, so
+importing the same file twice writes nothing the second time (no outbox entries, no audit).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
-from keyworker_app.domain.caseload_csv import CaseImport, ParsedCaseload, RowProblem
+from keyworker_app.domain.caseload_csv import (
+    COLUMNS,
+    CaseImport,
+    ParsedCaseload,
+    PlacementImport,
+    ReferralImport,
+    RowProblem,
+)
+from keyworker_app.domain.ids import new_id
 from keyworker_app.domain.vocabulary import CaseStatus, Role
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.engine import StoreError
 from keyworker_app.store.models import Placement, Referral, Staff, Team, YoungPerson
 from keyworker_app.store.unit_of_work import UnitOfWork
 
-# Spreadsheet column -> YoungPerson field, for the person's own details.
-PERSON_FIELDS = {
-    "given_name": "given_name",
-    "family_name": "family_name",
-    "date_of_birth": "date_of_birth",
-    "school": "school",
-    "uasc": "uasc",
-    "legal_status": "legal_status",
-}
-REFERRAL_FIELDS = {
-    "referral_source": "source",
-    "risk_category": "risk_category",
-    "closed_date": "closed_date",
-    "outcome": "outcome",
-}
-
 
 class ImportRefused(StoreError):
-    """The file has problems and --skip-invalid was not given; nothing was written."""
+    """The file has problems and skipping bad rows was not asked for; nothing was written."""
 
-    def __init__(self, problems: list[RowProblem]) -> None:
-        super().__init__(f"{len(problems)} problem(s) in the file; nothing was imported")
-        self.problems = problems
+    def __init__(self, problems: Sequence[RowProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the file; nothing was imported.")
+        self.problems = list(problems)
 
 
 @dataclass
@@ -45,6 +45,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     placements_added: int = 0
+    placements_updated: int = 0
     referrals_created: int = 0
     referrals_updated: int = 0
     teams_created: int = 0
@@ -58,45 +59,99 @@ def _count(n: int, one: str, many: str) -> str:
 
 
 def describe_result(result: ImportResult) -> str:
+    """One sentence: "2 young people added, 0 updated, 1 unchanged; 3 placements added; ..."."""
+    placements = _count(result.placements_added, "placement added", "placements added")
+    if result.placements_updated:
+        placements += f", {result.placements_updated} updated"
     parts = [
-        _count(result.created, "young person added", "young people added"),
-        f"{result.updated} updated",
-        f"{result.unchanged} unchanged",
-        _count(result.placements_added, "placement added", "placements added"),
-        _count(
-            result.referrals_created + result.referrals_updated,
-            "referral added or updated",
-            "referrals added or updated",
-        ),
+        f"{_count(result.created, 'young person added', 'young people added')}, "
+        f"{result.updated} updated, {result.unchanged} unchanged",
+        placements,
+        f"{_count(result.referrals_created, 'referral added', 'referrals added')}, "
+        f"{result.referrals_updated} updated",
     ]
     if result.teams_created or result.staff_created:
         parts.append(
-            _count(result.teams_created, "team", "teams")
-            + " and "
-            + _count(result.staff_created, "worker", "workers")
-            + " added"
+            f"{_count(result.teams_created, 'team', 'teams')} and "
+            f"{_count(result.staff_created, 'worker', 'workers')} added"
         )
     if result.rows_skipped:
         parts.append(_count(result.rows_skipped, "bad row skipped", "bad rows skipped"))
-    return ", ".join(parts) + "."
+    return "; ".join(parts) + "."
+
+
+def _set_changed(record: Any, wanted: dict[str, Any]) -> bool:
+    """Set only the fields that differ, so an unchanged row writes nothing at all."""
+    changed = False
+    for attr, value in wanted.items():
+        if value is not None and getattr(record, attr) != value:
+            setattr(record, attr, value)
+            changed = True
+    return changed
+
+
+def _sort_problems(problems: Iterable[RowProblem]) -> list[RowProblem]:
+    return sorted(problems, key=lambda p: (p.line, COLUMNS.index(p.column) if p.column else -1))
+
+
+def _latest(referrals: list[Referral]) -> Referral | None:
+    dated = sorted(
+        referrals, key=lambda r: (r.referral_date is not None, r.referral_date or date.min)
+    )
+    return dated[-1] if dated else None
 
 
 class _Importer:
+    """Applies cases inside one unit of work, counting what it does."""
+
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.session = uow.session
         self.result = ImportResult()
+        # Deleted records stay (as tombstones) and keep their unique names, so they are loaded
+        # too: a name they hold is a problem to report, not a new record to create.
         self.teams = {t.name.casefold(): t for t in self.session.scalars(select(Team))}
         self.staff = {s.user_name.casefold(): s for s in self.session.scalars(select(Staff))}
+        self.people = {p.reference: p for p in self.session.scalars(select(YoungPerson))}
+
+    def clashes(self, case: CaseImport) -> list[RowProblem]:
+        """Problems only the store can show: names held by deleted records."""
+        found = []
+        line = case.lines[0]
+        person = self.people.get(case.reference)
+        if person is not None and person.deleted:
+            found.append(
+                RowProblem(
+                    line,
+                    "reference",
+                    f"{case.reference} belongs to a deleted young person; use another reference",
+                )
+            )
+        team = self.teams.get((case.person.team or "").casefold())
+        if team is not None and team.deleted:
+            found.append(
+                RowProblem(
+                    line, "team", f"{case.person.team} is a deleted team; use another team name"
+                )
+            )
+        worker = self.staff.get((case.person.keyworker or "").casefold())
+        if worker is not None and worker.deleted:
+            found.append(
+                RowProblem(
+                    line,
+                    "keyworker",
+                    f"{case.person.keyworker} belongs to a deleted worker; use another user name",
+                )
+            )
+        return found
 
     def team(self, name: str | None) -> Team | None:
         if not name:
             return None
         found = self.teams.get(name.casefold())
         if found is None:
-            found = self.teams[name.casefold()] = Team(name=name)
-            self.uow.add(found)
-            self.session.flush()
+            found = self.teams[name.casefold()] = Team(id=new_id(), name=name)
+            self._insert_now(found)
             self.result.teams_created += 1
         return found
 
@@ -105,139 +160,188 @@ class _Importer:
             return None
         found = self.staff.get(user_name.casefold())
         if found is None:
-            found = Staff(
+            found = self.staff[user_name.casefold()] = Staff(
+                id=new_id(),
                 user_name=user_name,
                 display_name=user_name,
                 role=Role.KEYWORKER,
                 team_id=team.id if team else None,
             )
-            self.staff[user_name.casefold()] = found
-            self.uow.add(found)
-            self.session.flush()
+            self._insert_now(found)
             self.result.staff_created += 1
         return found
 
+    def _insert_now(self, record: Team | Staff | YoungPerson) -> None:
+        # The models map no relationships, so a flush does not order inserts by foreign key:
+        # a record others refer to is written first, on its own.
+        self.uow.add(record)
+        self.session.flush()
+
     def apply(self, case: CaseImport) -> None:
-        team = self.team(case.get("team"))
-        worker = self.worker(case.get("keyworker"), team)
-        wanted: dict[str, Any] = {
-            attr: case.get(column)
-            for column, attr in PERSON_FIELDS.items()
-            if case.get(column) is not None
-        }
-        if team is not None:
-            wanted["team_id"] = team.id
-        if worker is not None:
-            wanted["keyworker_id"] = worker.id
-        if case.get("closed_date") is not None:
-            wanted["status"] = CaseStatus.CLOSED
-        person = self.session.scalars(
-            select(YoungPerson).where(YoungPerson.reference == case.reference)
-        ).first()
+        person = self.people.get(case.reference)
+        is_new = person is None
         if person is None:
-            person = YoungPerson(reference=case.reference, **wanted)
-            self.uow.add(person)
-            self.session.flush()
+            person = YoungPerson(id=new_id(), reference=case.reference, status=CaseStatus.OPEN)
+            self.people[case.reference] = person
+            referrals: list[Referral] = []
+            placements: list[Placement] = []
+        else:
+            # Read everything before changing anything: a query flushes pending changes, and
+            # changing the person in two flushes would send two patches for one import.
+            referrals = self._of(Referral, person)
+            placements = self._of(Placement, person)
+        team = self.team(case.person.team)
+        worker = self.worker(case.person.keyworker, team)
+        details = case.person
+        changed = _set_changed(
+            person,
+            {
+                "given_name": details.given_name,
+                "family_name": details.family_name,
+                "date_of_birth": details.date_of_birth,
+                "school": details.school,
+                "uasc": details.uasc,
+                "legal_status": details.legal_status,
+                "team_id": team.id if team else None,
+                "keyworker_id": worker.id if worker else None,
+                "status": _status(person, case.referral, referrals),
+            },
+        )
+        if is_new:
+            self._insert_now(person)
+        changed |= self.referral(person, case.referral, referrals)
+        changed |= self.placements(person, case.placements, placements)
+        if is_new:
             self.result.created += 1
-            self.referral(person, case)
-            self.placements(person, case)
-            return
-        changed = _update(person, wanted)
-        changed |= self.referral(person, case)
-        changed |= self.placements(person, case)
-        if changed:
+        elif changed:
             self.result.updated += 1
         else:
             self.result.unchanged += 1
 
-    def referral(self, person: YoungPerson, case: CaseImport) -> bool:
-        referred = case.get("referral_date")
-        wanted = {
-            attr: case.get(col)
-            for col, attr in REFERRAL_FIELDS.items()
-            if case.get(col) is not None
-        }
-        if referred is None and not wanted:
-            return False
-        # One referral per date; a risk category or outcome without a date is kept all the same.
-        same_date = (
-            Referral.referral_date.is_(None)
-            if referred is None
-            else Referral.referral_date == referred
-        )
-        existing = self.session.scalars(
-            select(Referral).where(
-                Referral.young_person_id == person.id, same_date, Referral.deleted.is_(False)
+    def _of(self, model: type[Referral] | type[Placement], person: YoungPerson) -> list[Any]:
+        return list(
+            self.session.scalars(
+                select(model).where(model.young_person_id == person.id, model.deleted.is_(False))
             )
-        ).first()
-        if existing is None:
-            self.uow.add(Referral(young_person_id=person.id, referral_date=referred, **wanted))
-            self.result.referrals_created += 1
-            return True
-        if _update(existing, wanted):
-            self.result.referrals_updated += 1
-            return True
-        return False
+        )
 
-    def placements(self, person: YoungPerson, case: CaseImport) -> bool:
-        added = False
-        for row in case.placements:
-            existing = self.session.scalars(
-                select(Placement).where(
-                    Placement.young_person_id == person.id,
-                    Placement.placement_type == row.placement_type,
-                    Placement.start_date == row.start,
-                    Placement.deleted.is_(False),
-                )
-            ).first()
-            wanted = {
+    def referral(
+        self, person: YoungPerson, wanted: ReferralImport | None, existing: list[Referral]
+    ) -> bool:
+        if wanted is None:
+            return False
+        values = {
+            "source": wanted.source,
+            "risk_category": wanted.risk_category,
+            "closed_date": wanted.closed_date,
+            "outcome": wanted.outcome,
+        }
+        match = _matching_referral(wanted, existing)
+        if match is not None:
+            changed = _set_changed(match, values)
+            self.result.referrals_updated += int(changed)
+            return changed
+        self.uow.add(
+            Referral(
+                id=new_id(),
+                young_person_id=person.id,
+                referral_date=wanted.referral_date,
+                **{k: v for k, v in values.items() if v is not None},
+            )
+        )
+        self.result.referrals_created += 1
+        return True
+
+    def placements(
+        self, person: YoungPerson, wanted: Sequence[PlacementImport], existing: list[Placement]
+    ) -> bool:
+        changed = False
+        for row in wanted:
+            values = {
                 "end_date": row.end,
                 "weekly_cost_pence": row.weekly_cost_pence,
                 "in_area": row.in_area,
             }
-            if existing is None:
-                self.uow.add(
-                    Placement(
-                        young_person_id=person.id,
-                        placement_type=row.placement_type,
-                        start_date=row.start,
-                        **wanted,
-                    )
+            match = next(
+                (
+                    p
+                    for p in existing
+                    if p.placement_type == row.placement_type and p.start_date == row.start
+                ),
+                None,
+            )
+            if match is None:
+                placement = Placement(
+                    id=new_id(),
+                    young_person_id=person.id,
+                    placement_type=row.placement_type,
+                    start_date=row.start,
+                    **values,
                 )
+                self.uow.add(placement)
+                existing.append(placement)  # so a repeated row in the file is not added twice
                 self.result.placements_added += 1
-                added = True
-            else:
-                added |= _update(existing, {k: v for k, v in wanted.items() if v is not None})
-        return added
+                changed = True
+            elif _set_changed(match, values):
+                self.result.placements_updated += 1
+                changed = True
+        return changed
 
 
-def _update(record: Any, wanted: dict[str, Any]) -> bool:
-    """Set only the fields that differ, so an unchanged row writes nothing at all."""
-    changed = False
-    for attr, value in wanted.items():
-        if getattr(record, attr) != value:
-            setattr(record, attr, value)
-            changed = True
-    return changed
+def _matching_referral(wanted: ReferralImport, existing: list[Referral]) -> Referral | None:
+    """The referral a row describes: the one with its referral date, or without a date the
+    latest (for a new young person, none: the row starts their first referral)."""
+    if wanted.referral_date is None:
+        return _latest(existing)
+    return next((r for r in existing if r.referral_date == wanted.referral_date), None)
+
+
+def _status(
+    person: YoungPerson, wanted: ReferralImport | None, existing: list[Referral]
+) -> CaseStatus | None:
+    """A closed date closes the case; a new open referral later than every other reopens it."""
+    if wanted is None:
+        return None
+    if wanted.closed_date is not None:
+        return CaseStatus.CLOSED
+    if person.status != CaseStatus.CLOSED or _matching_referral(wanted, existing) is not None:
+        return None
+    latest = _latest(existing)
+    day = wanted.referral_date
+    if day is not None and (
+        latest is None or latest.referral_date is None or day > latest.referral_date
+    ):
+        return CaseStatus.OPEN
+    return None
 
 
 def import_caseload(
     store: Store, parsed: ParsedCaseload, *, skip_invalid: bool = False, dry_run: bool = False
 ) -> ImportResult:
-    """Create or update young people from a checked spreadsheet.
+    """Create or update young people from a checked spreadsheet, in one unit of work.
 
-    Raises ImportRefused (writing nothing) when the file has problems and ``skip_invalid`` is
-    false. ``dry_run`` does the whole import and then rolls it back, so its counts are exact.
+    Raises ImportRefused, writing nothing, when the file has problems and ``skip_invalid`` is
+    false, or when the file as a whole cannot be read. With ``skip_invalid`` bad rows are
+    skipped and listed in ``skipped_problems``. ``dry_run`` does the whole import and rolls it
+    back, so its counts are exactly what a real import would do.
     """
-    if parsed.problems and (not skip_invalid or any(p.line == 0 for p in parsed.problems)):
+    if parsed.refused_whole or (parsed.problems and not skip_invalid):
         raise ImportRefused(parsed.problems)
     with store.unit_of_work() as uow:
         importer = _Importer(uow)
+        clashes = {case.reference: importer.clashes(case) for case in parsed.cases}
+        store_problems = [p for found in clashes.values() for p in found]
+        if store_problems and not skip_invalid:
+            raise ImportRefused(_sort_problems(store_problems))
+        skipped_lines = set(parsed.bad_lines)
         for case in parsed.cases:
-            importer.apply(case)
+            if clashes[case.reference]:
+                skipped_lines.update(case.lines)
+            else:
+                importer.apply(case)
         result = importer.result
-        result.rows_skipped = len(parsed.bad_lines)
-        result.skipped_problems = list(parsed.problems)
+        result.rows_skipped = len(skipped_lines)
+        result.skipped_problems = _sort_problems([*parsed.problems, *store_problems])
         if not dry_run:
             uow.commit()
     return result
