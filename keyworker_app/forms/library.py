@@ -6,6 +6,8 @@ templates or the app from loading.
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ import platformdirs
 from pydantic import ValidationError
 
 from keyworker_app.domain.vocabulary import Role
-from keyworker_app.forms.schema import Scope, TemplateDef
+from keyworker_app.forms.schema import FieldDef, PrintHints, Scope, SectionDef, TemplateDef
 from keyworker_app.paths import forms_dir
 
 SUFFIX = ".toml"
@@ -106,13 +108,28 @@ def _place(data: Any, loc: Sequence[int | str]) -> str:
 
 def _message(error: dict[str, Any]) -> str:
     kind = error["type"]
+    ctx = error.get("ctx", {})
     if kind == "missing":
         return "is missing"
     if kind == "extra_forbidden":
-        return "is not a setting this format knows; check its spelling"
+        key = str(error["loc"][-1]) if error.get("loc") else ""
+        known = sorted(
+            {k for m in (TemplateDef, SectionDef, FieldDef, PrintHints) for k in m.model_fields}
+        )
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
+        hint = f"; did you mean '{close[0]}'?" if close else "; check its spelling"
+        return f"is not a setting this format knows{hint}"
     if kind == "enum":
-        expected = error.get("ctx", {}).get("expected", "")
+        expected = ctx.get("expected", "")
         return f"'{error.get('input')}' is not allowed here; use {expected}"
+    if kind == "string_too_short":
+        return "is empty; write something here"
+    if kind == "too_short":
+        return "is empty; it needs at least one entry"
+    if kind == "less_than_equal":
+        return f"is {error.get('input')}, but must be at most {ctx.get('le')}"
+    if kind == "greater_than_equal":
+        return f"is {error.get('input')}, but must be at least {ctx.get('ge')}"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
 
@@ -120,12 +137,32 @@ def _message(error: dict[str, Any]) -> str:
 def _problems_of(path: Path, data: Any, error: ValidationError) -> list[TemplateProblem]:
     problems = []
     for item in error.errors():
-        loc = [
+        loc: list[int | str] = [
             step
             for step in item["loc"]
             if step not in ("function-after[_fits_its_type(), FieldDef]",)
         ]
-        problems.append(TemplateProblem(path, _place(data, loc), _message(item)))  # type: ignore[arg-type]
+        message = _message(item)  # type: ignore[arg-type]
+        # A template-wide check (an id used twice) has no place of its own: point at the
+        # second use, which is the one to rename.
+        twice = re.fullmatch(
+            r"the id '(.*)' is used twice in the template's (sections|fields)", message
+        )
+        sections = data.get("sections") if isinstance(data, dict) else None
+        if not loc and twice and isinstance(sections, list):
+            uses: list[list[int | str]] = []
+            for s, section in enumerate(sections):
+                if not isinstance(section, dict):
+                    continue
+                if twice[2] == "sections":
+                    uses += [["sections", s]] if section.get("id") == twice[1] else []
+                    continue
+                fields = section.get("fields")
+                for f, fld in enumerate(fields if isinstance(fields, list) else []):
+                    if isinstance(fld, dict) and fld.get("id") == twice[1]:
+                        uses.append(["sections", s, "fields", f])
+            loc = uses[1] if len(uses) > 1 else loc
+        problems.append(TemplateProblem(path, _place(data, loc), message))
     return problems
 
 
