@@ -82,9 +82,16 @@ def _side_panel(session: object, young_person_id: str) -> str:
 class FormFlow:
     """Mixed into MainWindow: everything about practice templates."""
 
-    def _role_templates(self: MainWindow, scope: Scope) -> list[TemplateDef]:
+    def _role_templates(
+        self: MainWindow, scope: Scope
+    ) -> tuple[list[TemplateDef], list[TemplateDef]]:
+        """(templates the user's role fills in, the others) for this scope."""
         me = self.snapshot.me if self.snapshot else None
-        return self.library.available(scope, me.role if me else None)
+        everything = self.library.available(scope)
+        if me is None:
+            return everything, []
+        mine = [t for t in everything if me.role in t.roles]
+        return mine, [t for t in everything if me.role not in t.roles]
 
     def show_team_forms(self: MainWindow) -> None:
         store = self.store
@@ -97,7 +104,7 @@ class FormFlow:
                 return team_responses(session, team_id)
 
         def done(responses: list[FormResponse]) -> None:
-            self.team_forms.set_templates(self._role_templates(Scope.TEAM))
+            self.team_forms.set_templates(*self._role_templates(Scope.TEAM))
             self.team_forms.set_responses(responses, self._titles(), self._user_names())
             self.views.setCurrentWidget(self.team_forms_page)
             self.form_return = self.team_forms_page
@@ -113,7 +120,7 @@ class FormFlow:
 
     def fill_record_forms(self: MainWindow) -> None:
         assert self.record is not None
-        self.record_page.forms.set_templates(self._role_templates(Scope.YOUNG_PERSON))
+        self.record_page.forms.set_templates(*self._role_templates(Scope.YOUNG_PERSON))
         self.record_page.forms.set_responses(
             self.record.form_responses, self._titles(), self.record.user_names
         )

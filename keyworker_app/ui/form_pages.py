@@ -3,6 +3,7 @@ fills one in (a live deep dive session included), and the comparison of two revi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
@@ -56,13 +57,25 @@ class FormsList(QWidget):
         self.list.itemActivated.connect(lambda *_: self._open())
         layout.addWidget(self.list)
 
-    def set_templates(self, templates: list[TemplateDef]) -> None:
+    def set_templates(
+        self, mine: Sequence[TemplateDef], others: Sequence[TemplateDef] = ()
+    ) -> None:
+        """Templates for the user's role first; the rest under "Other roles" (still usable,
+        e.g. a keyworker writing up a review the psychologist chaired)."""
         self.menu.clear()
-        for template in templates:
-            action = self.menu.addAction(template.title)
+
+        def add(menu: QMenu, template: TemplateDef) -> None:
+            action = menu.addAction(template.title)
             action.setToolTip(template.purpose)
             action.triggered.connect(lambda _=False, t=template.id: self.new_requested.emit(t))
-        self.new_button.setEnabled(bool(templates))
+
+        for template in mine:
+            add(self.menu, template)
+        if others:
+            submenu = self.menu.addMenu("Other roles' templates")
+            for template in others:
+                add(submenu, template)
+        self.new_button.setEnabled(bool(mine) or bool(others))
 
     def set_responses(
         self, responses: list[FormResponse], titles: dict[str, str], names: dict[str, str]

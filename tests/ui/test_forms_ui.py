@@ -237,3 +237,31 @@ def test_a_team_template_dropped_in_the_folder_appears_without_code(
     assert window.form_page.title.text() == "Monday huddle"
     assert isinstance(window.form_page.renderer.editor_for("notes").widget, QPlainTextEdit)  # type: ignore[union-attr]
     assert not isinstance(window.form_page.renderer.editor_for("notes").widget, QLineEdit)  # type: ignore[union-attr]
+
+
+def test_locking_mid_form_keeps_the_answers_and_returns_to_the_form(
+    qtbot: QtBot, make_window: Make, caseload_dir: Path
+) -> None:
+    window = unlocked(qtbot, make_window(caseload_dir, passphrase=PASSPHRASE))
+    open_first_record(qtbot, window)
+    # "me" is a keyworker: their own templates first, a psychologist's under "Other roles".
+    menu = window.record_page.forms.menu
+    mine = [a.text() for a in menu.actions() if a.menu() is None]
+    other_menu = next(a.menu() for a in menu.actions() if a.menu() is not None)
+    assert "Safety and crisis plan" in mine and "Deep dive review" not in mine
+    assert "Deep dive review" in [a.text() for a in other_menu.actions()]
+    with qtbot.waitSignal(window.ready, timeout=10000):
+        window.new_form("safety_plan")
+    response_id = window.form_slot
+    renderer = window.form_page.renderer
+    assert renderer is not None
+    field = next(f for f in renderer.template.fields() if f.type.value == "long_text")
+    qtbot.keyClicks(renderer.editor_for(field.id).widget, "Call nan if things get too much")
+    with qtbot.waitSignal(window.locked, timeout=10000):
+        window.lock("Locked.")
+    assert window.form_page.renderer is None and window.store is None
+    with qtbot.waitSignal(window.ready, timeout=10000):
+        window.unlock(PASSPHRASE)
+    assert window.views.currentWidget() is window.form_page and window.form_slot == response_id
+    restored = window.form_page.renderer.editor_for(field.id).widget  # type: ignore[union-attr]
+    assert restored.toPlainText() == "Call nan if things get too much"
