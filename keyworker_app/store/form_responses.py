@@ -3,20 +3,32 @@ keep every revision, and reviews whose recommendations become actions."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.dates import utc_now
-from keyworker_app.domain.vocabulary import ActionSource, RecordStatus
+from keyworker_app.domain.vocabulary import ActionSource, GoalStatus, RecordStatus, ScoreStage
 from keyworker_app.forms.answers import missing_required, planned_actions
 from keyworker_app.forms.schema import Scope, TemplateDef
 from keyworker_app.store.caseload_store import Store
-from keyworker_app.store.models import Action, FormResponse, FormTemplate, Staff, YoungPerson
+from keyworker_app.store.models import (
+    Action,
+    FormResponse,
+    FormTemplate,
+    Goal,
+    GoalScore,
+    Staff,
+    YoungPerson,
+)
 from keyworker_app.store.recording import NotFound
 from keyworker_app.store.unit_of_work import RecordLocked, UnitOfWork
 
+GBO_TEMPLATE = "gbo_goals"
+GBO_GOALS = 3
+ACHIEVED_SCORE = 8  # an end score this high counts the goal as achieved
 SOURCE_BY_TEMPLATE = {
     "deep_dive_review": ActionSource.DEEP_DIVE,
     "supervision_record": ActionSource.SUPERVISION,
@@ -143,10 +155,69 @@ def finalise_response(store: Store, response_id: str) -> tuple[FormResponse, lis
                 )
                 uow.add(action)
                 actions.append(action)
+        if definition.id == GBO_TEMPLATE and response.young_person_id is not None:
+            _record_goals(uow, response.young_person_id, response.answers)
         response.status = RecordStatus.FINAL
         response.finalised_at = utc_now()
         uow.commit()
         return response, actions
+
+
+def _day(value: Any, fallback: date) -> date:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and value else fallback
+    except ValueError:
+        return fallback
+
+
+def _record_goals(uow: UnitOfWork, young_person_id: str, answers: dict[str, Any]) -> None:
+    """A finalised Goal Based Outcomes form feeds the record's goals and their score history
+    (the goals view and the caseload's goal trend); a score already recorded is not repeated."""
+    today = date.today()
+    set_on = _day(answers.get("set_on"), today)
+    days = {
+        ScoreStage.START: set_on,
+        ScoreStage.REVIEW: _day(answers.get("reviewed_on"), today),
+        ScoreStage.END: _day(answers.get("ended_on"), today),
+    }
+    for n in range(1, GBO_GOALS + 1):
+        text = str(answers.get(f"goal_{n}") or "").strip()
+        if not text:
+            continue
+        goal = uow.session.scalars(
+            select(Goal).where(
+                Goal.young_person_id == young_person_id,
+                Goal.description == text,
+                Goal.deleted.is_(False),
+            )
+        ).first()
+        if goal is None:
+            goal = Goal(young_person_id=young_person_id, description=text, set_on=set_on)
+            uow.add(goal)
+            uow.session.flush()
+        for stage, day in days.items():
+            score = answers.get(f"goal_{n}_{stage.value}")
+            if not isinstance(score, int):
+                continue
+            known = uow.session.scalars(
+                select(GoalScore.id).where(
+                    GoalScore.goal_id == goal.id,
+                    GoalScore.stage == stage,
+                    GoalScore.score == score,
+                )
+            ).first()
+            if known is None:
+                uow.add(
+                    GoalScore(
+                        goal_id=goal.id,
+                        young_person_id=young_person_id,
+                        scored_on=day,
+                        score=score,
+                        stage=stage,
+                    )
+                )
+            if stage == ScoreStage.END and goal.status == GoalStatus.ACTIVE:
+                goal.status = GoalStatus.ACHIEVED if score >= ACHIEVED_SCORE else GoalStatus.ENDED
 
 
 def revise(store: Store, response_id: str, latest: TemplateDef | None = None) -> FormResponse:

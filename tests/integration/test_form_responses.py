@@ -24,7 +24,7 @@ from keyworker_app.store.form_responses import (
     start_response,
     template_of,
 )
-from keyworker_app.store.models import Action, FormTemplate, Staff, YoungPerson
+from keyworker_app.store.models import Action, FormTemplate, Goal, GoalScore, Staff, YoungPerson
 from keyworker_app.store.search import search
 from keyworker_app.store.unit_of_work import RecordLocked
 
@@ -184,3 +184,45 @@ def test_print_layout_follows_the_definition(store: Store) -> None:
 
 def test_templates_dir_is_found(tmp_path: Path) -> None:
     assert (forms_dir() / "deep_dive_review.toml").exists()
+
+
+def test_a_goal_based_outcomes_form_feeds_the_goals_and_their_scores(
+    store: Store, young_person: YoungPerson
+) -> None:
+    gbo = load_file(forms_dir() / "gbo_goals.toml")
+    base = {
+        "set_on": "2026-06-01",
+        "goal_1": "Go to college three days a week",
+        "goal_1_start": 2,
+        "goal_2": "Talk to mum without shouting",
+        "goal_2_start": 3,
+    }
+    answers = dict(base)
+    for field in gbo.fields():  # whatever else the template requires
+        if field.required and field.id not in answers:
+            answers[field.id] = field.options[0] if field.options else "2026-06-01"
+    first = start_response(store, gbo, young_person_id=young_person.id, answers=answers)
+    finalise_response(store, first.id)
+    review = revise(store, first.id)
+    save_answers(
+        store,
+        review.id,
+        {**answers, "reviewed_on": "2026-09-01", "goal_1_review": 6, "goal_2_review": 3},
+    )
+    finalise_response(store, review.id)
+    with store.reading() as session:
+        goals = {
+            g.description: g
+            for g in session.scalars(select(Goal).where(Goal.young_person_id == young_person.id))
+        }
+        assert set(goals) == {"Go to college three days a week", "Talk to mum without shouting"}
+        scores = session.scalars(select(GoalScore).order_by(GoalScore.scored_on)).all()
+        college = [
+            (s.stage.value, s.score, s.scored_on)
+            for s in scores
+            if s.goal_id == goals["Go to college three days a week"].id
+        ]
+        assert college == [
+            ("start", 2, date(2026, 6, 1)),
+            ("review", 6, date(2026, 9, 1)),
+        ]  # start not repeated
