@@ -19,7 +19,7 @@ mine = [r for r in rows if r["keyworker_user_name"] == "meera.nowak" and r["stat
 print(max(mine, key=lambda r: r["open_actions"])["reference"])')
 mkdir -p "$OUT"
 "$KW" --data-dir "$D" --screenshot "$OUT/caseload.png" 2>/dev/null
-for view in contacts chronology goals placements actions; do
+for view in contacts chronology goals placements actions forms; do
   "$KW" --data-dir "$D" --open "$REF" --view "$view" --screenshot "$OUT/record-$view.png" 2>/dev/null
 done
 unset KEYWORKER_PASSPHRASE
