@@ -12,11 +12,25 @@ export KEYWORKER_PASSPHRASE="screenshots of synthetic data" QT_QPA_PLATFORM=offs
 D=$WORK/caseload
 "$KW" --data-dir "$D" init --user meera.nowak >/dev/null 2>&1
 "$KW" --data-dir "$D" demo --young-people 80 --seed 11 --years 2 >/dev/null 2>&1
-REF=$("$KW" --data-dir "$D" caseload --json 2>/dev/null | .venv/bin/python -c '
-import json, sys
-rows = json.load(sys.stdin)["young_people"]
-mine = [r for r in rows if r["keyworker_user_name"] == "meera.nowak" and r["status"] == "open"]
-print(max(mine, key=lambda r: r["open_actions"])["reference"])')
+# The open case of meera.nowak with the most practice records (formulation, deep dive) and actions.
+REF=$(.venv/bin/python - "$D" <<'PY'
+import os, sys
+from collections import Counter
+from pathlib import Path
+from sqlalchemy import select
+from keyworker_app.security.device_secret import DeviceSecrets
+from keyworker_app.store import lifecycle
+from keyworker_app.store.caseload import caseload
+from keyworker_app.store.models import FormResponse
+folder = Path(sys.argv[1])
+store = lifecycle.unlock_caseload(folder, os.environ["KEYWORKER_PASSPHRASE"], DeviceSecrets.for_store(folder))
+with store.reading() as session:
+    forms = Counter(session.scalars(select(FormResponse.young_person_id)))
+    rows = [r for r in caseload(session) if r.keyworker_user_name == "meera.nowak" and r.status.value == "open"]
+print(max(rows, key=lambda r: (forms[r.young_person_id], r.open_actions)).reference)
+store.close()
+PY
+)
 mkdir -p "$OUT"
 "$KW" --data-dir "$D" --screenshot "$OUT/caseload.png" 2>/dev/null
 for view in contacts chronology goals placements actions forms; do

@@ -8,8 +8,10 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication
 
+from keyworker_app.paths import resources_dir
 from keyworker_app.ui.main_window import MainWindow, StartOptions
 from keyworker_app.ui.style import STYLE
 
@@ -17,10 +19,22 @@ SCREENSHOT_SIZE = (1280, 800)
 SCREENSHOT_TIMEOUT_MS = 60_000
 
 
+def load_bundled_fonts() -> int:
+    """Register the fonts shipped in resources/fonts (Ethiopic and Arabic scripts), so names
+    written in Tigrinya or Arabic show on machines without those fonts. Returns how many."""
+    folder = resources_dir() / "fonts"
+    loaded = 0
+    for path in sorted(folder.glob("*.ttf")) if folder.is_dir() else []:
+        if QFontDatabase.addApplicationFont(str(path)) >= 0:
+            loaded += 1
+    return loaded
+
+
 def application() -> QApplication:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
+        load_bundled_fonts()
     app.setApplicationName("Keyworker")
     app.setOrganizationName("Keyworker")
     app.setApplicationDisplayName("Keyworker")

@@ -16,3 +16,13 @@ def test_calls_that_return_nothing_keep_none_alive(qtbot: QtBot) -> None:
         label.setText("x")
         QCoreApplication.processEvents()
     assert sys.getrefcount(None) >= before - 20
+
+
+def test_bundled_fonts_cover_ethiopic_and_arabic_names(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QFontDatabase
+
+    from keyworker_app.ui.app import load_bundled_fonts
+
+    assert load_bundled_fonts() == 4
+    families = set(QFontDatabase.families())
+    assert {"Noto Sans Ethiopic", "Noto Naskh Arabic"} <= families
