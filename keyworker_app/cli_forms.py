@@ -1,0 +1,76 @@
+"""`keyworker forms list` and `keyworker forms validate`: the practice templates from the command
+line. They need no caseload and no passphrase."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+def warn(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_forms_list(ctx: Any, args: argparse.Namespace) -> int:
+    from keyworker_app.forms.library import load_library, user_templates_dir
+
+    library = load_library()
+    for problem in library.problems:
+        warn(f"Skipped a broken template: {problem}.")
+    templates = library.latest_all()
+    if args.json:
+        body = [
+            {
+                "id": t.id,
+                "version": t.version,
+                "title": t.title,
+                "scope": t.scope.value,
+                "roles": [r.value for r in t.roles],
+                "revisable": t.revisable,
+                "file": str(library.templates[(t.id, t.version)].path),
+            }
+            for t in templates
+        ]
+        json.dump({"templates": body}, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    for t in templates:
+        say(f"{t.id:<34} v{t.version:<3} {t.scope.value:<13} {t.title}")
+    count = f"{len(templates)} template{'s' if len(templates) != 1 else ''}"
+    say(f"{count}. Add your own as .toml files in {user_templates_dir()}.")
+    return 0
+
+
+def cmd_forms_validate(ctx: Any, args: argparse.Namespace) -> int:
+    from keyworker_app.forms.library import TemplateFileError, load_file, load_library
+
+    paths = [Path(p).expanduser() for p in args.paths]
+    problems: list[str] = []
+    checked = 0
+    for path in paths:
+        if path.is_dir():
+            library = load_library([path])
+            checked += len(library.templates) + len({p.path for p in library.problems})
+            problems += [str(p) for p in library.problems]
+        elif not path.exists():
+            problems.append(f"{path}: there is no such file")
+        else:
+            checked += 1
+            try:
+                load_file(path)
+            except TemplateFileError as error:
+                problems += [str(p) for p in error.problems]
+    for problem in problems:
+        warn(problem)
+    if problems:
+        warn(f"{len(problems)} problem(s) found; correct them and validate again.")
+        return 1
+    say(f"{checked} template file{'s' if checked != 1 else ''} valid.")
+    return 0
