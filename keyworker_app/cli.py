@@ -428,6 +428,136 @@ def cmd_import_csv(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
+    from keyworker_app.sync.client import login
+
+    password = os.environ.get("KEYWORKER_PASSWORD") or (
+        getpass.getpass(f"Password for {args.user}: ") if sys.stdin.isatty() else ""
+    )
+    if not password:
+        raise UserError(
+            "No password was given: set KEYWORKER_PASSWORD or run keyworker in a terminal."
+        )
+    store = ctx.open()
+    try:
+        tokens = login(store, args.server, args.user, password)
+    finally:
+        store.close()
+    say(
+        f"Signed in to {args.server} as {tokens.user.display_name} ({tokens.user.role}). "
+        "Run `keyworker sync`."
+    )
+    return 0
+
+
+def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
+    from keyworker_app.sync.client import sync
+
+    store = ctx.open()
+    try:
+        report = sync(store, allow_large_removal=args.allow_large_removal)
+    finally:
+        store.close()
+    if args.json:
+        json.dump(report.as_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        say(
+            f"Synced: {report.pushed} changes sent ({report.conflicts} with conflicts, "
+            f"{report.rejected} refused), {report.pulled} records received, "
+            f"{report.open_conflicts} open conflicts."
+        )
+    for rejection in report.rejections:
+        warn(f"Refused by the central store: {rejection}")
+    return 0
+
+
+def _conflict_json(conflict: Any, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": conflict.id,
+        "record_type": conflict.record_type,
+        "record_id": conflict.record_id,
+        "young_person": names.get(conflict.young_person_id or ""),
+        "field": conflict.field,
+        "kept": {
+            "value": conflict.kept_value,
+            "by": conflict.kept_by,
+            "at": conflict.kept_at.isoformat(),
+        },
+        "other": {
+            "value": conflict.other_value,
+            "by": conflict.other_by,
+            "at": conflict.other_at.isoformat(),
+        },
+        "base": conflict.base_value,
+        "status": conflict.status,
+    }
+
+
+def cmd_conflicts(ctx: Context, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from keyworker_app.store.models import YoungPerson
+    from keyworker_app.sync.client import open_conflicts
+
+    store = ctx.open()
+    try:
+        conflicts = open_conflicts(store)
+        with store.reading() as session:
+            names = dict(
+                session.execute(select(YoungPerson.id, YoungPerson.reference)).tuples().all()
+            )
+    finally:
+        store.close()
+    body = [_conflict_json(c, names) for c in conflicts]
+    if args.json:
+        json.dump({"conflicts": body}, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    for item in body:
+        say(
+            f"{item['id']}  {item['young_person'] or '-'} {item['field']}: "
+            f"kept {item['kept']['value']!r} ({item['kept']['by']}), "
+            f"other {item['other']['value']!r} ({item['other']['by']})"
+        )
+    say(f"{len(body)} open conflict{'s' if len(body) != 1 else ''}.")
+    return 0
+
+
+def cmd_resolve(ctx: Context, args: argparse.Namespace) -> int:
+    from keyworker_app.sync.client import resolve_conflict
+
+    store = ctx.open()
+    try:
+        report = resolve_conflict(store, args.conflict_id, args.keep)
+    finally:
+        store.close()
+    say(f"Resolved. {report.open_conflicts} open conflicts left.")
+    return 0
+
+
+def cmd_update(ctx: Context, args: argparse.Namespace) -> int:
+    from keyworker_app.store.recording import require_young_person, update_young_person
+
+    changes: dict[str, str] = {}
+    for assignment in args.assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep or not name.strip():
+            raise UserError(
+                f"'{assignment}' is not FIELD=VALUE; write it like --set school=\"Oak High\"."
+            )
+        changes[name.strip()] = value
+    store = ctx.open()
+    try:
+        with store.reading() as session:
+            person_id = require_young_person(session, args.young_person).id
+        changed = update_young_person(store, person_id, changes)
+    finally:
+        store.close()
+    say(f"Updated {args.young_person}: {', '.join(changed) if changed else 'nothing changed'}.")
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -521,6 +651,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("paths", nargs="+", metavar="PATH")
     validate.set_defaults(run=cmd_forms_validate)
+
+    login = commands.add_parser(
+        "login", help="sign in to the central store (password from $KEYWORKER_PASSWORD)"
+    )
+    login.add_argument("--server", required=True, metavar="URL")
+    login.add_argument("--user", required=True, metavar="NAME")
+    login.set_defaults(run=cmd_login)
+
+    sync_command = commands.add_parser(
+        "sync", help="send changes to the central store and fetch new ones"
+    )
+    sync_command.add_argument("--json", action="store_true")
+    sync_command.add_argument("--allow-large-removal", action="store_true", help=argparse.SUPPRESS)
+    sync_command.set_defaults(run=cmd_sync)
+
+    conflicts = commands.add_parser("conflicts", help="same-field clashes waiting to be resolved")
+    conflicts.add_argument("--json", action="store_true")
+    conflicts.set_defaults(run=cmd_conflicts)
+
+    resolve_command = commands.add_parser("resolve", help="resolve a conflict")
+    resolve_command.add_argument("conflict_id", metavar="CONFLICT_ID")
+    resolve_command.add_argument("--keep", required=True, metavar="mine|theirs|TEXT")
+    resolve_command.set_defaults(run=cmd_resolve)
+
+    update = commands.add_parser("update", help="change a young person's fields (for scripts)")
+    update.add_argument("--young-person", required=True, metavar="REF")
+    update.add_argument(
+        "--set", required=True, action="append", metavar="FIELD=VALUE", dest="assignments"
+    )
+    update.set_defaults(run=cmd_update)
 
     commands.add_parser("gui", help="open the desktop app (the default)")
     return parser

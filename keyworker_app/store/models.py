@@ -268,6 +268,27 @@ class FormTemplate(Syncable):
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class SyncConflict(Base):
+    """A same-field clash reported by the central store: both values, who and when."""
+
+    __tablename__ = "sync_conflict"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(36))
+    young_person_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    field: Mapped[str] = mapped_column(String(80))
+    base_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    kept_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    kept_by: Mapped[str] = mapped_column(String(120))
+    kept_at: Mapped[datetime]
+    other_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    other_by: Mapped[str] = mapped_column(String(120))
+    other_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10))
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    resolution: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
 class AuditEvent(Base):
     """One link in the audit hash chain: who did what, when, to which record."""
 

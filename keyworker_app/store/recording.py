@@ -327,3 +327,65 @@ def draft_contacts(session: Session, author: str) -> list[Contact]:
             .order_by(Contact.updated_at.desc())
         )
     )
+
+
+# Fields of a young person scripts may set with `keyworker update`.
+EDITABLE_PERSON_FIELDS = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "gender",
+    "first_language",
+    "uasc",
+    "legal_status",
+    "school",
+    "status",
+)
+
+
+def _parse_field(name: str, text: str) -> object:
+    from keyworker_app.domain.dates import parse_day
+    from keyworker_app.domain.vocabulary import CaseStatus, Gender, LegalStatus
+
+    value = text.strip()
+    if name == "date_of_birth":
+        return parse_day(value)
+    if name == "uasc":
+        if value.lower() in ("yes", "true", "1", "y"):
+            return True
+        if value.lower() in ("no", "false", "0", "n"):
+            return False
+        raise ValueError(f"'{text}' is not yes or no")
+    vocabulary = {"gender": Gender, "legal_status": LegalStatus, "status": CaseStatus}.get(name)
+    if vocabulary is not None:
+        return vocabulary.parse(value) if value else None
+    if name in ("given_name", "family_name") and not value:
+        raise ValueError(f"{name} cannot be empty")
+    return value or None
+
+
+def update_young_person(store: Store, young_person_id: str, changes: dict[str, str]) -> list[str]:
+    """Set fields of a young person from text (scripts, the command line); returns the fields
+    that changed. Raises ValueError naming a field that cannot be set or a value that is wrong."""
+    parsed: dict[str, object] = {}
+    for name, text in changes.items():
+        if name not in EDITABLE_PERSON_FIELDS:
+            raise ValueError(
+                f"'{name}' cannot be set this way; use one of: {', '.join(EDITABLE_PERSON_FIELDS)}"
+            )
+        try:
+            parsed[name] = _parse_field(name, text)
+        except ValueError as error:
+            raise ValueError(f"{name}: {str(error).rstrip('.')}") from None
+    with store.unit_of_work() as uow:
+        person = uow.get(YoungPerson, young_person_id)
+        if person is None:
+            raise NotFound("That young person is not in this caseload.")
+        changed = []
+        for name, value in parsed.items():
+            if getattr(person, name) != value:
+                setattr(person, name, value)
+                changed.append(name)
+        uow.commit()
+    return changed

@@ -1,0 +1,121 @@
+"""The central store's database: PostgreSQL for real deployments, SQLite as the embedded
+default. No state lives in a server process, so several can serve one PostgreSQL database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from keyworker_app.server.models import SequenceCounter
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_FILE = "central.db"
+
+
+class ServerDatabaseError(Exception):
+    """The central store's database cannot be used; the message says why."""
+
+
+def database_url(database: str | None, data_dir: Path | None) -> str:
+    if database:
+        if database.startswith("postgresql://"):
+            database = "postgresql+psycopg://" + database[len("postgresql://") :]
+        return database
+    if data_dir is None:
+        raise ServerDatabaseError("Give --database URL or --data-dir DIR for the central store.")
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return f"sqlite:///{data_dir / SQLITE_FILE}"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            dbapi_connection.execute("PRAGMA journal_mode = WAL")
+            dbapi_connection.execute("PRAGMA synchronous = FULL")
+            dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            # One writer at a time, taken at the start: no upgrade deadlocks between requests.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _alembic(connection: Any = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Create or upgrade the schema; refuse a schema newer than this version knows."""
+    scripts = ScriptDirectory.from_config(_alembic())
+    with engine.begin() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current is not None and current not in {s.revision for s in scripts.walk_revisions()}:
+            raise ServerDatabaseError(
+                "The central store's database was made by a newer Keyworker server; "
+                "upgrade this server before using it."
+            )
+        command.upgrade(_alembic(connection), "head")
+        if (
+            connection.execute(
+                select(SequenceCounter).where(SequenceCounter.name == "change")
+            ).first()
+            is None
+        ):
+            connection.execute(SequenceCounter.__table__.insert(), {"name": "change", "value": 0})
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(database: str | None = None, data_dir: Path | None = None) -> Database:
+    url = database_url(database, data_dir)
+    try:
+        db = Database(url)
+        migrate(db.engine)
+    except ServerDatabaseError:
+        raise
+    except Exception as error:  # noqa: BLE001 - connection errors of every driver
+        raise ServerDatabaseError(
+            f"The central store's database cannot be opened ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:200]}); check the --database URL and that it is running."
+        ) from None
+    return db
+
+
+def next_seq(session: Session, count: int = 1) -> int:
+    """Reserve ``count`` change numbers; returns the first. The counter row stays locked until
+    the transaction commits, so change numbers become visible strictly in order."""
+    row = session.scalars(
+        select(SequenceCounter).where(SequenceCounter.name == "change").with_for_update()
+    ).one()
+    first = row.value + 1
+    row.value += count
+    return first

@@ -1,0 +1,95 @@
+"""Writing records in the central store: every change gets a new version, a copy of that version
+(the base for later merges) and an entry in the change feed, in one transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keyworker_app.server.database import next_seq
+from keyworker_app.server.models import ChangeEntry, Record, RecordVersion
+
+# Records that belong to no young person and are visible to everyone signed in.
+SHARED_TYPES = frozenset({"team", "staff", "form_template"})
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def scope_of(
+    session: Session, record_type: str, data: dict[str, Any]
+) -> tuple[str | None, str | None]:
+    """(young person id, team id) that decide who may see a record."""
+    if record_type == "young_person":
+        return data.get("id"), data.get("team_id")
+    if record_type in SHARED_TYPES:
+        return None, data.get("team_id") if record_type == "staff" else None
+    young_person_id = data.get("young_person_id")
+    if young_person_id is None:
+        return None, data.get("team_id")
+    person = session.get(Record, ("young_person", young_person_id))
+    return young_person_id, person.team_id if person is not None else None
+
+
+def write_record(
+    session: Session,
+    record_type: str,
+    record_id: str,
+    data: dict[str, Any],
+    *,
+    actor: str,
+    device_id: str | None = None,
+) -> Record:
+    """Create or replace the record's content; returns it with its new version."""
+    data = {**data, "id": record_id}
+    record = session.get(Record, (record_type, record_id))
+    young_person_id, team_id = scope_of(session, record_type, data)
+    moment = now()
+    if record is None:
+        record = Record(record_type=record_type, record_id=record_id, version=0, data={})
+        session.add(record)
+    record.version += 1
+    record.data = data
+    record.deleted = bool(data.get("deleted", False))
+    record.young_person_id = young_person_id
+    record.team_id = team_id
+    record.updated_at = moment
+    record.updated_by = actor
+    record.device_id = device_id
+    session.add(
+        RecordVersion(
+            record_type=record_type, record_id=record_id, version=record.version, data=data
+        )
+    )
+    session.add(
+        ChangeEntry(
+            seq=next_seq(session),
+            kind="record",
+            record_type=record_type,
+            record_id=record_id,
+            young_person_id=young_person_id,
+            team_id=team_id,
+        )
+    )
+    if record_type == "young_person":
+        _follow_team_move(session, record_id, team_id)
+    session.flush()
+    return record
+
+
+def _follow_team_move(session: Session, young_person_id: str, team_id: str | None) -> None:
+    """A young person moving team takes their records' visibility with them."""
+    for child in session.scalars(select(Record).where(Record.young_person_id == young_person_id)):
+        if child.record_type != "young_person" and child.team_id != team_id:
+            child.team_id = team_id
+
+
+def version_data(
+    session: Session, record_type: str, record_id: str, version: int
+) -> dict[str, Any]:
+    stored = session.get(RecordVersion, (record_type, record_id, version))
+    return dict(stored.data) if stored is not None else {}

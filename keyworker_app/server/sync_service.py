@@ -1,0 +1,356 @@
+"""Push, pull and conflict resolution on the central store.
+
+Push applies each operation once (deduplicated by op id), after checking the user may touch the
+record, merging field by field against the version the device started from. Pull pages through
+the change feed after the device's cursor, showing only what the user may see, and tells the
+device which young people it must remove.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keyworker_app.domain.ids import new_id
+from keyworker_app.server.access import CASE_ROLES, Viewer, can_see_record, visible_young_people
+from keyworker_app.server.accounts import audit
+from keyworker_app.server.database import next_seq
+from keyworker_app.server.models import (
+    Account,
+    AppliedOp,
+    ChangeEntry,
+    Conflict,
+    Device,
+    DeviceAudit,
+    Record,
+)
+from keyworker_app.server.records import SHARED_TYPES, now, version_data, write_record
+from keyworker_app.store.models import RECORD_TYPES
+from keyworker_app.sync.merge import APPEND_ONLY, merge_fields
+from keyworker_app.sync.protocol import (
+    Change,
+    ConflictInfo,
+    OpResult,
+    PullRequest,
+    PullResponse,
+    PushOp,
+    PushRequest,
+    PushResponse,
+)
+
+BOOKKEEPING = frozenset({"id", "version", "updated_at", "updated_by", "device_id"})
+
+
+class SyncRefused(Exception):
+    """A request the user may not make; the message says why."""
+
+
+def _reject(op: PushOp, reason: str) -> OpResult:
+    return OpResult(op_id=op.op_id, status="rejected", reason=reason)
+
+
+def _owner_young_person(session: Session, op: PushOp) -> str | None:
+    if op.record_type == "young_person":
+        return op.record_id
+    existing = session.get(Record, (op.record_type, op.record_id))
+    if existing is not None:
+        return existing.young_person_id
+    value = op.patch.get("young_person_id")
+    return value if isinstance(value, str) else None
+
+
+def _may_write(session: Session, viewer: Viewer, op: PushOp, visible: set[str]) -> str | None:
+    """None when allowed, else the reason for refusing."""
+    if viewer.role not in CASE_ROLES:
+        return "administrators do not write case records"
+    if op.record_type not in RECORD_TYPES:
+        return f"unknown record type {op.record_type}"
+    if op.record_type in ("team", "staff"):
+        return "teams and workers are managed on the central store"
+    if op.record_type == "form_template":
+        return None
+    young_person_id = _owner_young_person(session, op)
+    if (
+        op.record_type == "young_person"
+        and session.get(Record, ("young_person", op.record_id)) is None
+    ):
+        team = op.patch.get("team_id")
+        return None if team == viewer.team_id else "a new young person must belong to your team"
+    if young_person_id is None:
+        return "the record belongs to no young person"
+    if young_person_id not in visible:
+        return "you may not see this young person"
+    return None
+
+
+def _conflict(session: Session, record: Record, clash: Any, user_name: str) -> Conflict:
+    moment = now()
+    conflict = Conflict(
+        id=new_id(),
+        record_type=record.record_type,
+        record_id=record.record_id,
+        young_person_id=record.young_person_id,
+        team_id=record.team_id,
+        field=clash.field,
+        base_value=clash.base,
+        kept_value=clash.kept,
+        kept_by=record.updated_by,
+        kept_at=record.updated_at,
+        other_value=clash.other,
+        other_by=user_name,
+        other_at=moment,
+        status="open",
+    )
+    session.add(conflict)
+    session.add(
+        ChangeEntry(
+            seq=next_seq(session),
+            kind="conflict",
+            record_type=record.record_type,
+            record_id=conflict.id,
+            young_person_id=record.young_person_id,
+            team_id=record.team_id,
+        )
+    )
+    return conflict
+
+
+def _apply(session: Session, account: Account, device: Device, op: PushOp) -> OpResult:
+    record = session.get(Record, (op.record_type, op.record_id))
+    patch = {k: v for k, v in op.patch.items() if k not in BOOKKEEPING}
+    if op.record_type == "form_template":
+        same = [
+            r
+            for r in session.scalars(select(Record).where(Record.record_type == "form_template"))
+            if r.data.get("template_id") == patch.get("template_id")
+            and r.data.get("template_version") == patch.get("template_version")
+        ]
+        if same:  # one copy of each template version is enough
+            return OpResult(op_id=op.op_id, status="accepted", version=same[0].version)
+    if record is None:
+        if op.operation != "insert":
+            return _reject(op, "the record is not on the central store")
+        written = write_record(
+            session,
+            op.record_type,
+            op.record_id,
+            patch,
+            actor=account.user_name,
+            device_id=device.id,
+        )
+        return OpResult(op_id=op.op_id, status="accepted", version=written.version)
+    if op.operation == "insert":
+        return OpResult(op_id=op.op_id, status="accepted", version=record.version)  # already here
+    if op.record_type in APPEND_ONLY:
+        return _reject(op, "this kind of record is never changed once saved")
+    base = version_data(session, op.record_type, op.record_id, min(op.base_version, record.version))
+    merged = merge_fields(base or record.data, record.data, patch)
+    version = record.version
+    if merged.values:
+        version = write_record(
+            session,
+            op.record_type,
+            op.record_id,
+            {**record.data, **merged.values},
+            actor=account.user_name,
+            device_id=device.id,
+        ).version
+    conflicts = [_conflict(session, record, clash, account.user_name) for clash in merged.clashes]
+    return OpResult(
+        op_id=op.op_id,
+        status="conflict" if conflicts else "accepted",
+        version=version,
+        conflict_ids=[c.id for c in conflicts],
+    )
+
+
+def push(session: Session, account: Account, device: Device, request: PushRequest) -> PushResponse:
+    viewer = Viewer(account.user_name, account.role, account.team_id)
+    visible = visible_young_people(session, viewer)
+    results: list[OpResult] = []
+    counts = {"accepted": 0, "conflict": 0, "rejected": 0, "repeated": 0}
+    for op in request.ops:
+        done = session.get(AppliedOp, op.op_id)
+        if done is not None:
+            counts["repeated"] += 1
+            results.append(
+                OpResult(
+                    op_id=op.op_id,
+                    status=done.status,
+                    version=done.version,
+                    reason=done.reason,
+                    conflict_ids=list(done.conflict_ids or []),
+                )  # type: ignore[arg-type]
+            )
+            continue
+        reason = _may_write(session, viewer, op, visible)
+        result = _reject(op, reason) if reason else _apply(session, account, device, op)
+        if result.status == "rejected":
+            audit(
+                session,
+                account.user_name,
+                "push_rejected",
+                device.id,
+                record_type=op.record_type,
+                record_id=op.record_id,
+                reason=result.reason,
+            )
+        elif op.record_type == "young_person" and op.operation == "insert":
+            visible.add(op.record_id)
+        counts[result.status] += 1
+        session.add(
+            AppliedOp(
+                op_id=op.op_id,
+                user_name=account.user_name,
+                status=result.status,
+                version=result.version,
+                reason=result.reason,
+                conflict_ids=result.conflict_ids,
+            )
+        )
+        results.append(result)
+    for event in request.audit:
+        if session.get(DeviceAudit, (device.id, event.seq)) is None:
+            session.add(
+                DeviceAudit(device_id=device.id, seq=event.seq, event=event.model_dump(mode="json"))
+            )
+    device.pending = request.pending
+    device.last_sync_at = now()
+    audit(session, account.user_name, "push", device.id, **counts, audit_events=len(request.audit))
+    return PushResponse(results=results)
+
+
+def _conflict_info(conflict: Conflict) -> ConflictInfo:
+    return ConflictInfo(
+        id=conflict.id,
+        record_type=conflict.record_type,
+        record_id=conflict.record_id,
+        young_person_id=conflict.young_person_id,
+        field=conflict.field,
+        base_value=conflict.base_value,
+        kept_value=conflict.kept_value,
+        kept_by=conflict.kept_by,
+        kept_at=conflict.kept_at,
+        other_value=conflict.other_value,
+        other_by=conflict.other_by,
+        other_at=conflict.other_at,
+        status=conflict.status,  # type: ignore[arg-type]
+        resolved_by=conflict.resolved_by,
+        resolution=conflict.resolution,
+    )
+
+
+def _change(record: Record) -> Change:
+    return Change(
+        record_type=record.record_type,
+        record_id=record.record_id,
+        version=record.version,
+        deleted=record.deleted,
+        data=record.data,
+        updated_at=record.updated_at,
+        updated_by=record.updated_by,
+    )
+
+
+def pull(session: Session, account: Account, device: Device, request: PullRequest) -> PullResponse:
+    viewer = Viewer(account.user_name, account.role, account.team_id)
+    visible = visible_young_people(session, viewer)
+    entries = list(
+        session.scalars(
+            select(ChangeEntry)
+            .where(ChangeEntry.seq > request.cursor)
+            .order_by(ChangeEntry.seq)
+            .limit(request.limit + 1)
+        )
+    )
+    more = len(entries) > request.limit
+    entries = entries[: request.limit]
+    changes: dict[tuple[str, str], Change] = {}
+    conflicts: dict[str, ConflictInfo] = {}
+    for entry in entries:
+        if entry.kind == "conflict":
+            conflict = session.get(Conflict, entry.record_id)
+            if conflict is not None and conflict.young_person_id in visible:
+                conflicts[conflict.id] = _conflict_info(conflict)
+            continue
+        record = session.get(Record, (entry.record_type, entry.record_id))
+        if record is not None and can_see_record(session, viewer, record, visible):
+            changes[(record.record_type, record.record_id)] = _change(record)
+    removed: list[str] = []
+    if request.held is not None:
+        held = set(request.held)
+        removed = sorted(held - visible)
+        if request.cursor > 0:
+            # Young people newly visible (a restriction lifted, a move into the team): send
+            # their whole record, since their earlier changes were before this cursor.
+            for record in session.scalars(
+                select(Record).where(Record.young_person_id.in_(visible - held))
+            ):
+                changes[(record.record_type, record.record_id)] = _change(record)
+            for conflict in session.scalars(
+                select(Conflict).where(Conflict.young_person_id.in_(visible - held))
+            ):
+                conflicts[conflict.id] = _conflict_info(conflict)
+    cursor = entries[-1].seq if entries else request.cursor
+    device.last_sync_at = now()
+    audit(
+        session,
+        account.user_name,
+        "pull",
+        device.id,
+        records=len(changes),
+        conflicts=len(conflicts),
+        removed=len(removed),
+    )
+    return PullResponse(
+        changes=list(changes.values()),
+        conflicts=list(conflicts.values()),
+        removed=removed,
+        cursor=cursor,
+        more=more,
+    )
+
+
+def resolve(
+    session: Session, account: Account, device: Device, conflict_id: str, value: Any, how: str
+) -> ConflictInfo:
+    """Settle a conflict with the value chosen; the record changes only if the value differs."""
+    conflict = session.get(Conflict, conflict_id)
+    viewer = Viewer(account.user_name, account.role, account.team_id)
+    if conflict is None or conflict.young_person_id not in visible_young_people(session, viewer):
+        raise SyncRefused("There is no such conflict for you to resolve.")
+    if conflict.status != "open":
+        raise SyncRefused("This conflict has already been resolved.")
+    record = session.get(Record, (conflict.record_type, conflict.record_id))
+    if record is None:
+        raise SyncRefused("The record this conflict is about is no longer on the central store.")
+    chosen = {"kept": conflict.kept_value, "other": conflict.other_value}.get(how, value)
+    if record.data.get(conflict.field) != chosen:
+        write_record(
+            session,
+            record.record_type,
+            record.record_id,
+            {**record.data, conflict.field: chosen},
+            actor=account.user_name,
+            device_id=device.id,
+        )
+    conflict.status = "resolved"
+    conflict.resolved_by = account.user_name
+    conflict.resolution = chosen
+    session.add(
+        ChangeEntry(
+            seq=next_seq(session),
+            kind="conflict",
+            record_type=conflict.record_type,
+            record_id=conflict.id,
+            young_person_id=conflict.young_person_id,
+            team_id=conflict.team_id,
+        )
+    )
+    audit(session, account.user_name, "resolve_conflict", device.id, conflict=conflict.id, how=how)
+    return _conflict_info(conflict)
+
+
+__all__ = ["SHARED_TYPES", "SyncRefused", "pull", "push", "resolve"]

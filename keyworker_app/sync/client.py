@@ -1,0 +1,448 @@
+"""The desktop's side of sync: sign in, push the outbox, pull changes, resolve conflicts.
+
+Pending changes are pushed before pulling. An outbox entry is dropped only once the central
+store has answered for it (accepted, conflict or rejected); a dropped or repeated request is
+safe to retry because operations carry op ids the store deduplicates on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import keyring
+import keyring.errors
+from sqlalchemy import delete, func, select
+
+from keyworker_app.security.device_secret import DeviceSecrets
+from keyworker_app.store.caseload_store import Store
+from keyworker_app.store.engine import StoreError
+from keyworker_app.store.models import (
+    AuditEvent,
+    OutboxEntry,
+    SyncConflict,
+    YoungPerson,
+)
+from keyworker_app.store.serialise import to_json_value
+from keyworker_app.sync.protocol import (
+    MAX_PUSH_OPS,
+    DeviceAuditEvent,
+    PullRequest,
+    PullResponse,
+    PushOp,
+    PushRequest,
+    PushResponse,
+    Tokens,
+)
+from keyworker_app.sync.replica import CURSOR, apply_page, put_setting, setting
+
+SERVICE = "Keyworker central store"
+SERVER_URL = "sync_server"
+SYNC_USER = "sync_user"
+AUDIT_SENT = "sync_audit_sent"
+LAST_SYNC = "sync_last"
+PAGE = 1000
+# A pull that would take away more than this share of the young people on the laptop is
+# refused unless confirmed: it is far more likely a mistake on the central store.
+REMOVAL_GUARD = 0.5
+REMOVAL_GUARD_MIN = 10
+
+
+class SyncError(StoreError):
+    """Sync could not finish; the message says what to do. Nothing local was lost."""
+
+
+class DeviceWiped(SyncError):
+    pass
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    accepted: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    pulled: int = 0
+    removed: int = 0
+    open_conflicts: int = 0
+    rejections: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def _write_setting(store: Store, key: str, value: str) -> None:
+    with store.unit_of_work(record_outbox=False) as uow:
+        put_setting(uow.session, key, value)
+        uow.commit()
+
+
+class Connection:
+    """An HTTP session with the central store for one laptop's caseload."""
+
+    def __init__(
+        self, store: Store, *, transport: httpx.BaseTransport | None = None, timeout: float = 60.0
+    ) -> None:
+        self.store = store
+        url = setting(store, SERVER_URL)
+        if not url:
+            raise SyncError(
+                "This laptop is not signed in to a central store; run `keyworker login` first."
+            )
+        self.base_url = url.rstrip("/")
+        self.http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
+        self.access: str | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.access}"} if self.access else {}
+        try:
+            response = self.http.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as error:
+            raise SyncError(
+                f"The central store at {self.base_url} did not answer ({type(error).__name__}); "
+                "your changes are kept and will be sent at the next sync."
+            ) from None
+        if response.status_code == 403 and _json(response).get("code") == "device_revoked":
+            wipe(self.store)
+            raise DeviceWiped(
+                "This laptop was revoked by an administrator; its caseload has been wiped."
+            )
+        if response.status_code == 401:
+            raise SyncError(
+                f"{_json(response).get('detail', 'Sign-in refused')} Run `keyworker login` again."
+            )
+        if response.status_code >= 400:
+            raise SyncError(
+                "The central store refused the request: "
+                f"{_json(response).get('detail', response.status_code)}."
+            )
+        return response
+
+    def refresh(self) -> None:
+        token = _refresh_token(self.store)
+        if token is None:
+            raise SyncError("This laptop's sign-in has expired; run `keyworker login` again.")
+        body = {"refresh_token": token, "device_id": self.store.device_id}
+        tokens = Tokens.model_validate(self._call("POST", "/v1/auth/refresh", json=body).json())
+        _keep_refresh_token(self.store, tokens.refresh_token)
+        self.access = tokens.access_token
+
+    def push(self, request: PushRequest) -> PushResponse:
+        return PushResponse.model_validate(
+            self._call("POST", "/v1/sync/push", json=request.model_dump(mode="json")).json()
+        )
+
+    def pull(self, request: PullRequest) -> PullResponse:
+        return PullResponse.model_validate(
+            self._call("POST", "/v1/sync/pull", json=request.model_dump(mode="json")).json()
+        )
+
+    def resolve(self, conflict_id: str, keep: str, text: str | None) -> None:
+        self._call(
+            "POST", f"/v1/conflicts/{conflict_id}/resolve", json={"keep": keep, "text": text}
+        )
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+        return body if isinstance(body, dict) else {}
+    except ValueError:
+        return {}
+
+
+def _refresh_token(store: Store) -> str | None:
+    try:
+        return keyring.get_password(SERVICE, store.device_id)
+    except keyring.errors.KeyringError:
+        return None
+
+
+def _keep_refresh_token(store: Store, token: str) -> None:
+    try:
+        keyring.set_password(SERVICE, store.device_id, token)
+    except keyring.errors.KeyringError as error:
+        raise SyncError(
+            f"The OS keyring refused to keep the sign-in ({type(error).__name__}); unlock it."
+        ) from None
+
+
+def login(
+    store: Store,
+    server: str,
+    user: str,
+    password: str,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> Tokens:
+    """Sign in; the refresh token goes to the OS keyring, never to a file."""
+    if not server.startswith(("http://", "https://")):
+        raise SyncError("Give the central store's address with http:// or https://.")
+    with httpx.Client(base_url=server.rstrip("/"), transport=transport, timeout=30) as http:
+        try:
+            response = http.post(
+                "/v1/auth/login",
+                json={
+                    "user": user,
+                    "password": password,
+                    "device_id": store.device_id,
+                    "device_name": _device_name(),
+                },
+            )
+        except httpx.HTTPError as error:
+            raise SyncError(
+                f"The central store at {server} did not answer ({type(error).__name__}); "
+                "check the address."
+            ) from None
+    if response.status_code != 200:
+        raise SyncError(_json(response).get("detail", f"Sign-in failed ({response.status_code})."))
+    tokens = Tokens.model_validate(response.json())
+    _keep_refresh_token(store, tokens.refresh_token)
+    with store.unit_of_work(record_outbox=False) as uow:
+        put_setting(uow.session, SERVER_URL, server.rstrip("/"))
+        put_setting(uow.session, SYNC_USER, tokens.user.user_name)
+        put_setting(uow.session, "user_name", tokens.user.user_name)
+        uow.audit("sync_login", detail={"server": server.rstrip("/")})
+        uow.commit()
+    store.user_name = tokens.user.user_name
+    return tokens
+
+
+def _device_name() -> str:
+    import platform
+
+    return platform.node()[:200]
+
+
+def _squash(entries: list[OutboxEntry]) -> list[tuple[PushOp, list[int]]]:
+    """One operation per record: later patches win field by field; the base is the version the
+    first change started from. The op id is derived from the entries it covers, so a retry of
+    the same entries is recognised and a larger set is a new operation."""
+    groups: dict[tuple[str, str], list[OutboxEntry]] = {}
+    for entry in entries:
+        groups.setdefault((entry.record_type, entry.record_id), []).append(entry)
+    squashed = []
+    for (record_type, record_id), group in groups.items():
+        patch: dict[str, Any] = {}
+        for entry in group:
+            patch.update(entry.patch)
+        operations = {e.operation for e in group}
+        operation = (
+            "insert" if "insert" in operations else ("delete" if patch.get("deleted") else "update")
+        )
+        op_id = (
+            group[0].op_id
+            if len(group) == 1
+            else "s-" + hashlib.sha256("".join(e.op_id for e in group).encode()).hexdigest()[:40]
+        )
+        op = PushOp(
+            op_id=op_id,
+            record_type=record_type,
+            record_id=record_id,
+            operation=operation,  # type: ignore[arg-type]
+            base_version=group[0].base_version,
+            patch=patch,
+            created_at=group[0].created_at,
+        )
+        squashed.append((op, [e.seq for e in group]))
+    return squashed
+
+
+def _audit_events(store: Store) -> list[DeviceAuditEvent]:
+    sent = int(setting(store, AUDIT_SENT) or 0)
+    with store.reading() as session:
+        rows = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.seq > sent)
+            .order_by(AuditEvent.seq)
+            .limit(MAX_PUSH_OPS)
+        )
+        return [
+            DeviceAuditEvent(
+                seq=e.seq,
+                occurred_at=to_json_value(e.occurred_at),
+                actor=e.actor,
+                action=e.action,
+                record_type=e.record_type,
+                record_id=e.record_id,
+                young_person_id=e.young_person_id,
+                detail=e.detail,
+                hash=e.hash,
+            )
+            for e in rows
+        ]
+
+
+def push_outbox(store: Store, connection: Connection, report: SyncReport) -> None:
+    """Send everything waiting, in batches; drop each entry only once it has an answer."""
+    while True:
+        with store.reading() as session:
+            entries = list(
+                session.scalars(select(OutboxEntry).order_by(OutboxEntry.seq).limit(MAX_PUSH_OPS))
+            )
+            remaining = session.scalar(select(func.count()).select_from(OutboxEntry)) or 0
+        audit = _audit_events(store)
+        if not entries and not audit:
+            return
+        ops = _squash(entries)
+        response = connection.push(
+            PushRequest(ops=[op for op, _ in ops], audit=audit, pending=remaining)
+        )
+        answered = {r.op_id: r for r in response.results}
+        done: list[int] = []
+        for op, seqs in ops:
+            result = answered.get(op.op_id)
+            if result is None:
+                continue  # no answer: keep it for the next push
+            done += seqs
+            report.pushed += 1
+            if result.status == "accepted":
+                report.accepted += 1
+            elif result.status == "conflict":
+                report.conflicts += 1
+            else:
+                report.rejected += 1
+                report.rejections.append(f"{op.record_type} {op.record_id}: {result.reason}")
+        with store.unit_of_work(record_outbox=False) as uow:
+            for chunk in range(0, len(done), 500):
+                uow.session.execute(
+                    delete(OutboxEntry).where(OutboxEntry.seq.in_(done[chunk : chunk + 500]))
+                )
+            if audit:
+                put_setting(uow.session, AUDIT_SENT, str(audit[-1].seq))
+            if report.rejections:
+                uow.audit("sync_rejected", detail={"count": len(report.rejections)})
+            uow.commit()
+        if len(entries) < MAX_PUSH_OPS and len(audit) < MAX_PUSH_OPS:
+            return
+
+
+def pull_changes(
+    store: Store, connection: Connection, report: SyncReport, *, allow_large_removal: bool = False
+) -> None:
+    cursor = int(setting(store, CURSOR) or 0)
+    with store.reading() as session:
+        held = list(session.scalars(select(YoungPerson.id)))
+    first = True
+    while True:
+        page = connection.pull(PullRequest(cursor=cursor, limit=PAGE, held=held if first else None))
+        removing = set(page.removed) | {
+            c.record_id
+            for c in page.changes
+            if c.record_type == "young_person" and c.deleted and c.record_id in set(held)
+        }
+        if (
+            first
+            and not allow_large_removal
+            and len(held) >= REMOVAL_GUARD_MIN
+            and len(removing) > REMOVAL_GUARD * len(held)
+        ):
+            raise SyncError(
+                f"This sync would take {len(removing)} of the {len(held)} young people off this "
+                "laptop, which looks like a mistake on the central store; nothing was changed. "
+                "Check with your "
+                "administrator, then run `keyworker sync --allow-large-removal` if it is right."
+            )
+        report.pulled += apply_page(store, page.changes, page.conflicts, page.removed, page.cursor)
+        report.removed += len(page.removed)
+        cursor = page.cursor
+        first = False
+        if not page.more:
+            return
+
+
+def sync(
+    store: Store,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    allow_large_removal: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> SyncReport:
+    """Push pending changes, then pull everything new. Raises SyncError (nothing lost)."""
+    report = SyncReport()
+    connection = Connection(store, transport=transport)
+    try:
+        connection.refresh()
+        if progress:
+            progress("Sending changes…")
+        push_outbox(store, connection, report)
+        if progress:
+            progress("Receiving changes…")
+        pull_changes(store, connection, report, allow_large_removal=allow_large_removal)
+    finally:
+        connection.close()
+    _write_setting(store, LAST_SYNC, datetime.now(UTC).isoformat())
+    report.open_conflicts = len(open_conflicts(store))
+    return report
+
+
+def open_conflicts(store: Store) -> list[SyncConflict]:
+    with store.reading() as session:
+        return list(
+            session.scalars(
+                select(SyncConflict)
+                .where(SyncConflict.status == "open")
+                .order_by(SyncConflict.kept_at)
+            )
+        )
+
+
+def resolve_conflict(
+    store: Store, conflict_id: str, keep: str, *, transport: httpx.BaseTransport | None = None
+) -> SyncReport:
+    """Settle a conflict on the central store (mine, theirs, or new text), then sync."""
+    with store.reading() as session:
+        conflict = session.get(SyncConflict, conflict_id)
+    if conflict is None:
+        raise SyncError(
+            f"There is no conflict {conflict_id} on this laptop; see `keyworker conflicts`."
+        )
+    me = setting(store, SYNC_USER) or store.user_name
+    if keep in ("mine", "theirs"):
+        if me not in (conflict.kept_by, conflict.other_by) or conflict.kept_by == conflict.other_by:
+            raise SyncError(
+                f"This conflict is between {conflict.kept_by} and {conflict.other_by}; choose with "
+                "--keep kept, --keep other, or give the text to keep."
+            )
+        mine = "kept" if conflict.kept_by == me else "other"
+        choice, text = (mine if keep == "mine" else ("other" if mine == "kept" else "kept")), None
+    elif keep in ("kept", "other"):
+        choice, text = keep, None
+    else:
+        choice, text = "text", keep
+    connection = Connection(store, transport=transport)
+    try:
+        connection.refresh()
+        connection.resolve(conflict_id, choice, text)
+    finally:
+        connection.close()
+    return sync(store, transport=transport)
+
+
+def wipe(store: Store) -> None:
+    """Remove this laptop's caseload entirely (a revoked device): files and keyring secrets."""
+    data_dir: Path = store.data_dir
+    store.close()
+    secrets = DeviceSecrets.for_store(data_dir)
+    try:
+        from keyworker_app.security.keys import KeyFile
+
+        secrets.delete(KeyFile.read(data_dir).store_id)
+    except Exception:  # noqa: BLE001 - wipe what can be wiped
+        pass
+    with contextlib.suppress(keyring.errors.KeyringError):
+        keyring.delete_password(SERVICE, store.device_id)
+    for path in sorted(data_dir.rglob("*"), reverse=True):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+        elif path.is_dir():
+            path.rmdir()

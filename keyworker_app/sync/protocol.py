@@ -1,0 +1,148 @@
+"""The sync protocol: the messages the desktop and the central store exchange (pydantic, so the
+server's OpenAPI schema describes them exactly)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, Field
+
+PROTOCOL_VERSION = 1
+
+
+def _utc(moment: datetime) -> datetime:
+    # Some databases hand back naive datetimes; everything on the wire is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+MAX_PUSH_OPS = 2000
+MAX_PULL_PAGE = 2000
+
+
+class LoginRequest(BaseModel):
+    user: str = Field(min_length=1, max_length=120)
+    password: str = Field(min_length=1, max_length=1000)
+    device_id: str = Field(min_length=1, max_length=36)
+    device_name: str = Field(default="", max_length=200)
+
+
+class UserInfo(BaseModel):
+    user_name: str
+    display_name: str
+    role: str
+    team: str | None
+    staff_id: str | None
+
+
+class Tokens(BaseModel):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: UserInfo
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+    device_id: str = Field(min_length=1, max_length=36)
+
+
+class PushOp(BaseModel):
+    op_id: str = Field(min_length=1, max_length=80)
+    record_type: str = Field(min_length=1, max_length=40)
+    record_id: str = Field(min_length=1, max_length=36)
+    operation: Literal["insert", "update", "delete"]
+    base_version: int = Field(ge=0)
+    patch: dict[str, Any]
+    created_at: datetime | None = None
+
+
+class DeviceAuditEvent(BaseModel):
+    seq: int
+    occurred_at: str
+    actor: str
+    action: str
+    record_type: str | None = None
+    record_id: str | None = None
+    young_person_id: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+    hash: str
+
+
+class PushRequest(BaseModel):
+    ops: list[PushOp] = Field(default_factory=list, max_length=MAX_PUSH_OPS)
+    audit: list[DeviceAuditEvent] = Field(default_factory=list, max_length=MAX_PUSH_OPS)
+    pending: int = Field(default=0, ge=0, description="changes still waiting on the device")
+
+
+class OpResult(BaseModel):
+    op_id: str
+    status: Literal["accepted", "conflict", "rejected"]
+    version: int | None = None
+    reason: str | None = None
+    conflict_ids: list[str] = Field(default_factory=list)
+
+
+class PushResponse(BaseModel):
+    results: list[OpResult]
+
+
+class PullRequest(BaseModel):
+    cursor: int = Field(default=0, ge=0)
+    limit: int = Field(default=1000, ge=1, le=MAX_PULL_PAGE)
+    held: list[str] | None = Field(
+        default=None, description="young person ids the device holds (first page only)"
+    )
+
+
+class Change(BaseModel):
+    record_type: str
+    record_id: str
+    version: int
+    deleted: bool
+    data: dict[str, Any]
+    updated_at: UtcDateTime | None = None
+    updated_by: str | None = None
+
+
+class ConflictInfo(BaseModel):
+    id: str
+    record_type: str
+    record_id: str
+    young_person_id: str | None
+    field: str
+    base_value: Any = None
+    kept_value: Any = None
+    kept_by: str
+    kept_at: UtcDateTime
+    other_value: Any = None
+    other_by: str
+    other_at: UtcDateTime
+    status: Literal["open", "resolved"]
+    resolved_by: str | None = None
+    resolution: Any = None
+
+
+class PullResponse(BaseModel):
+    changes: list[Change]
+    conflicts: list[ConflictInfo]
+    removed: list[str] = Field(default_factory=list, description="young people no longer visible")
+    cursor: int
+    more: bool
+
+
+class ResolveRequest(BaseModel):
+    keep: Literal["kept", "other", "text"]
+    text: str | None = Field(default=None, max_length=100_000)
+
+
+class WorkerStatus(BaseModel):
+    user_name: str
+    display_name: str
+    last_sync: UtcDateTime | None
+    pending: int
+
+
+class ErrorBody(BaseModel):
+    detail: str
