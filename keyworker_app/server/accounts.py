@@ -214,6 +214,9 @@ def _aware(moment: datetime) -> datetime:
 
 def refresh(session: Session, token: str, device_id: str) -> tuple[Account, str, str]:
     """A new access token (and a rotated refresh token) for a valid refresh token."""
+    revoked = session.get(Device, device_id)
+    if revoked is not None and revoked.revoked:  # before the token: revoking deleted it
+        raise DeviceRevoked("This laptop has been revoked; its caseload will be wiped.")
     stored = session.get(Token, _digest(token))
     if (
         stored is None

@@ -85,7 +85,9 @@ def _may_write(session: Session, viewer: Viewer, op: PushOp, visible: set[str]) 
     return None
 
 
-def _conflict(session: Session, record: Record, clash: Any, user_name: str) -> Conflict:
+def _conflict(
+    session: Session, record: Record, clash: Any, user_name: str, kept: tuple[str, Any]
+) -> Conflict:
     moment = now()
     conflict = Conflict(
         id=new_id(),
@@ -96,8 +98,8 @@ def _conflict(session: Session, record: Record, clash: Any, user_name: str) -> C
         field=clash.field,
         base_value=clash.base,
         kept_value=clash.kept,
-        kept_by=record.updated_by,
-        kept_at=record.updated_at,
+        kept_by=kept[0],
+        kept_at=kept[1],
         other_value=clash.other,
         other_by=user_name,
         other_at=moment,
@@ -148,6 +150,8 @@ def _apply(session: Session, account: Account, device: Device, op: PushOp) -> Op
     base = version_data(session, op.record_type, op.record_id, min(op.base_version, record.version))
     merged = merge_fields(base or record.data, record.data, patch)
     version = record.version
+    # Who wrote the value that stands, before this merge changes updated_by.
+    kept = (record.updated_by, record.updated_at)
     if merged.values:
         version = write_record(
             session,
@@ -157,7 +161,9 @@ def _apply(session: Session, account: Account, device: Device, op: PushOp) -> Op
             actor=account.user_name,
             device_id=device.id,
         ).version
-    conflicts = [_conflict(session, record, clash, account.user_name) for clash in merged.clashes]
+    conflicts = [
+        _conflict(session, record, clash, account.user_name, kept) for clash in merged.clashes
+    ]
     return OpResult(
         op_id=op.op_id,
         status="conflict" if conflicts else "accepted",

@@ -117,8 +117,9 @@ class Connection:
                 "This laptop was revoked by an administrator; its caseload has been wiped."
             )
         if response.status_code == 401:
+            detail = str(_json(response).get("detail", "Sign-in refused."))
             raise SyncError(
-                f"{_json(response).get('detail', 'Sign-in refused')} Run `keyworker login` again."
+                detail if "login" in detail else f"{detail} Run `keyworker login` again."
             )
         if response.status_code >= 400:
             raise SyncError(
