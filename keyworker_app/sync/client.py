@@ -39,6 +39,7 @@ from keyworker_app.sync.protocol import (
     PushRequest,
     PushResponse,
     Tokens,
+    WorkerStatus,
 )
 from keyworker_app.sync.replica import CURSOR, apply_page, put_setting, setting
 
@@ -447,3 +448,42 @@ def wipe(store: Store) -> None:
             path.unlink(missing_ok=True)
         elif path.is_dir():
             path.rmdir()
+
+
+def team_status(
+    store: Store, *, transport: httpx.BaseTransport | None = None
+) -> list[WorkerStatus]:
+    """Each worker in the team: last sync and changes not yet sent (supervisors only)."""
+    connection = Connection(store, transport=transport)
+    try:
+        connection.refresh()
+        rows = connection._call("GET", "/v1/team/status").json()
+    finally:
+        connection.close()
+    return [WorkerStatus.model_validate(r) for r in rows]
+
+
+@dataclass
+class SyncState:
+    signed_in: bool
+    server: str | None
+    last_sync: datetime | None
+    pending: int
+    open_conflicts: int
+
+
+def sync_state(store: Store) -> SyncState:
+    """What the status indicator shows."""
+    with store.reading() as session:
+        pending = session.scalar(select(func.count()).select_from(OutboxEntry)) or 0
+        conflicts = (
+            session.scalar(
+                select(func.count()).select_from(SyncConflict).where(SyncConflict.status == "open")
+            )
+            or 0
+        )
+    server = setting(store, SERVER_URL)
+    last = setting(store, LAST_SYNC)
+    return SyncState(
+        bool(server), server, datetime.fromisoformat(last) if last else None, pending, conflicts
+    )

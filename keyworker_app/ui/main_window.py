@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -40,6 +40,7 @@ from keyworker_app.store.recording import (
     record_opened,
 )
 from keyworker_app.store.search import search
+from keyworker_app.sync.client import SyncState
 from keyworker_app.ui.caseload_page import CaseloadPage
 from keyworker_app.ui.contact_editor import ContactEditor
 from keyworker_app.ui.form_flow import FormFlow
@@ -48,6 +49,8 @@ from keyworker_app.ui.idle import IdleWatcher
 from keyworker_app.ui.messages import friendly
 from keyworker_app.ui.record_page import VIEWS, RecordPage
 from keyworker_app.ui.recording_flow import RecordingFlow
+from keyworker_app.ui.sync_flow import SyncFlow
+from keyworker_app.ui.sync_pages import ConflictsPage
 from keyworker_app.ui.tasks import TaskRunner
 from keyworker_app.ui.unlock_pages import FirstRunPage, UnlockPage
 
@@ -94,7 +97,7 @@ class DraftSlot:
     history: list[str] = field(default_factory=list)
 
 
-class MainWindow(RecordingFlow, FormFlow, QMainWindow):
+class MainWindow(RecordingFlow, FormFlow, SyncFlow, QMainWindow):
     ready = Signal()  # the requested screen has finished loading (used by --screenshot)
     failed = Signal(str)  # opening failed; the message says why
     locked = Signal()
@@ -177,6 +180,16 @@ class MainWindow(RecordingFlow, FormFlow, QMainWindow):
             self.team_forms_page,
         ):
             self.views.addWidget(page)
+        self.conflicts_page = ConflictsPage()
+        self.views.addWidget(self.conflicts_page)
+        self.syncing = False
+        self.sync_state: SyncState | None = None
+        self.sync_timer = QTimer(self)
+        self.sync_timer.setSingleShot(True)
+        self.sync_timer.timeout.connect(lambda: self.sync_now(quiet=True))
+        self.sync_label = QLabel()
+        self.sync_label.setAccessibleName("Sync status")
+        self.statusBar().addPermanentWidget(self.sync_label)
         self.library = load_library()
         self.form_slot: str | None = None
         self.form_return: QWidget | None = None
@@ -211,6 +224,8 @@ class MainWindow(RecordingFlow, FormFlow, QMainWindow):
         self.form_page.revise_requested.connect(self.revise_form)
         self.form_page.compare_requested.connect(self.compare_form)
         self.form_page.closed.connect(self.close_form)
+        self.conflicts_page.resolve_requested.connect(self.resolve_from_page)
+        self.conflicts_page.back.connect(self.show_caseload)
         self.tasks.busy_changed.connect(self._busy)
 
     def _actions(self) -> None:
@@ -233,6 +248,11 @@ class MainWindow(RecordingFlow, FormFlow, QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(action("&Find…", QKeySequence.StandardKey.Find, self.focus_find))
         view_menu.addAction(action("&Back to caseload", "Alt+Left", self.show_caseload))
+        sync_menu = self.menuBar().addMenu("S&ync")
+        sync_menu.addAction(action("&Sign in to the central store…", "", self.sign_in))
+        sync_menu.addAction(action("Sync &now", "F5", self.sync_now))
+        sync_menu.addAction(action("&Conflicts…", "", self.show_conflicts))
+        sync_menu.addAction(action("&Team sync status…", "", self.show_team_status))
         settings_menu = self.menuBar().addMenu("&Settings")
         settings_menu.addAction(action("Lock after &idle…", "", self._choose_idle_minutes))
         settings_menu.addAction(action("&Template problems…", "", self._show_template_problems))
@@ -328,6 +348,8 @@ class MainWindow(RecordingFlow, FormFlow, QMainWindow):
         self.idle.start()
         self.say("Unlocked.")
         self.reload_caseload(then=self._return_to_where_i_was)
+        self.refresh_sync_status()
+        self.sync_now(quiet=True)  # queued behind the caseload: the screen comes first
 
     def lock(self, message: str) -> None:
         if self.store is None:
@@ -353,6 +375,9 @@ class MainWindow(RecordingFlow, FormFlow, QMainWindow):
             self.where.young_person_id = None
         self.tasks.wait()  # let the last save land before the key goes
         self.where.draft_contact_id = self.slot.contact_id if self.where.editing else None
+        self.sync_timer.stop()
+        self.sync_state = None
+        self.sync_label.clear()
         store, self.store = self.store, None
         store.close()
         self.snapshot = None

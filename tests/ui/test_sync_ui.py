@@ -1,0 +1,125 @@
+"""Sync in the desktop app against a real central store served over HTTP on loopback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from PySide6.QtWidgets import QDialog
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from keyworker_app.domain.caseload_csv import parse_caseload_csv
+from keyworker_app.security.device_secret import DeviceSecrets
+from keyworker_app.server.app import create_app
+from keyworker_app.server.database import open_database
+from keyworker_app.server.importing import import_central
+from keyworker_app.store import lifecycle
+from keyworker_app.store.models import YoungPerson
+from keyworker_app.store.recording import update_young_person
+from keyworker_app.sync.client import login, sync
+from keyworker_app.ui import sync_flow
+from keyworker_app.ui.main_window import MainWindow
+from tests.conftest import FAST_KDF
+from tests.sync.conftest import PASSWORD, add_people
+from tests.ui.conftest import PASSPHRASE, unlocked
+
+Make = Callable[..., MainWindow]
+
+
+@pytest.fixture
+def central_url(tmp_path: Path) -> Iterator[str]:
+    database = open_database(data_dir=tmp_path / "central")
+    add_people(
+        database, ("kwa1", "keyworker", "A"), ("kwa2", "keyworker", "A"), ("sva", "supervisor", "A")
+    )
+    cases = (
+        "reference,given_name,family_name,date_of_birth,team,keyworker,school\n"
+        "A001,Ava,Stone,2008-01-01,A,kwa1,Oak High\n"
+    )
+    with database.session() as session, session.begin():
+        import_central(session, parse_caseload_csv(cases.encode()))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(database), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    database.dispose()
+
+
+def new_laptop(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / name
+    lifecycle.create_caseload(
+        folder, PASSPHRASE, DeviceSecrets.for_store(folder), user_name=name, kdf=FAST_KDF
+    ).store.close()
+    return folder
+
+
+def test_sign_in_sync_and_resolve_a_conflict_in_the_app(
+    qtbot: QtBot,
+    make_window: Make,
+    tmp_path: Path,
+    central_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another laptop (kwa2) changes the school first.
+    other = lifecycle.unlock_caseload(
+        new_laptop(tmp_path, "kwa2"), PASSPHRASE, DeviceSecrets.for_store(tmp_path / "kwa2")
+    )
+    login(other, central_url, "kwa2", PASSWORD)
+    sync(other)
+
+    folder = new_laptop(tmp_path, "kwa1")
+    window = unlocked(qtbot, make_window(folder, passphrase=PASSPHRASE))
+    qtbot.waitUntil(lambda: "Not signed in" in window.sync_label.text(), timeout=10000)
+
+    def fill(dialog: QDialog) -> QDialog.DialogCode:
+        dialog.server.setText(central_url)  # type: ignore[attr-defined]
+        dialog.user.setText("kwa1")  # type: ignore[attr-defined]
+        dialog.password.setText(PASSWORD)  # type: ignore[attr-defined]
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(sync_flow.SignInDialog, "exec", fill)
+    window.sign_in()
+    qtbot.waitUntil(lambda: window.caseload_page.model.total == 1, timeout=20000)
+    qtbot.waitUntil(lambda: "Last sync" in window.sync_label.text(), timeout=10000)
+    assert "0 unsent" in window.sync_label.text()
+
+    with other.reading() as session:
+        ava = session.scalars(select(YoungPerson)).one()
+    update_young_person(other, ava.id, {"school": "Beta College"})
+    update_young_person(window.store, ava.id, {"school": "Alpha College"})  # type: ignore[arg-type]
+    sync(other)
+    window.sync_now()
+    qtbot.waitUntil(lambda: "1 conflict" in window.sync_label.text(), timeout=20000)
+    with qtbot.waitSignal(window.ready, timeout=10000):
+        window.show_conflicts()
+    page = window.conflicts_page
+    assert page.list.topLevelItemCount() == 1
+    assert (
+        "Beta College" in page.detail.toPlainText() and "Alpha College" in page.detail.toPlainText()
+    )
+    page.keep_other.click()
+    qtbot.waitUntil(
+        lambda: (
+            "0 unsent" in window.sync_label.text() and "conflict" not in window.sync_label.text()
+        ),
+        timeout=20000,
+    )
+    with window.store.reading() as session:  # type: ignore[union-attr]
+        assert session.scalars(select(YoungPerson.school)).one() == "Alpha College"
+    other.close()
