@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,8 +29,7 @@ from PySide6.QtWidgets import (
 from keyworker_app.domain.vocabulary import ContactType, Worry
 from keyworker_app.store.models import Contact
 from keyworker_app.store.recording import ContactDetails
-
-AUTOSAVE_MS = 3000
+from keyworker_app.ui.autosave import Autosave
 
 
 class ContactEditor(QWidget):
@@ -46,13 +45,7 @@ class ContactEditor(QWidget):
         super().__init__(parent)
         self.young_person_id: str | None = None
         self.contact_id: str | None = None
-        self.dirty = False
-        self.saving = False
         self._loading = False
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(AUTOSAVE_MS)
-        self.timer.timeout.connect(self.save_now)
 
         outer = QVBoxLayout(self)
         bar = QHBoxLayout()
@@ -66,6 +59,16 @@ class ContactEditor(QWidget):
         self.state = QLabel("Not saved yet")
         self.state.setAccessibleName("Draft state")
         bar.addWidget(self.state)
+        self.autosave = Autosave(
+            self,
+            lambda: self.save_requested.emit(self.details()),
+            self.state,
+            # A new contact becomes a record only once something is written in it.
+            can_save=lambda: (
+                self.young_person_id is not None
+                and (self.contact_id is not None or self.has_content())
+            ),
+        )
         outer.addLayout(bar)
 
         scroll = QScrollArea()
@@ -228,8 +231,7 @@ class ContactEditor(QWidget):
             box.setChecked(worry.value in chosen)
         self.significant.setChecked(bool(contact and contact.significant))
         self.show_actions(actions or [])
-        self.dirty = False
-        self.state.setText("Draft saved" if contact else "Not saved yet")
+        self.autosave.reset("Draft saved" if contact else "Not saved yet")
         self._loading = False
         self.narrative.setFocus()
 
@@ -255,14 +257,17 @@ class ContactEditor(QWidget):
         return bool(self.narrative.toPlainText().strip() or self.own_words.toPlainText().strip())
 
     # -- saving ---------------------------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        return self.autosave.dirty
+
+    @dirty.setter
+    def dirty(self, value: bool) -> None:
+        self.autosave.dirty = value
+
     def _changed(self, *_: object) -> None:
-        if self._loading:
-            return
-        self.dirty = True
-        self.state.setText("Unsaved changes")
-        # Not restarted on each keystroke: continuous typing still saves every few seconds.
-        if not self.timer.isActive():
-            self.timer.start()
+        if not self._loading:
+            self.autosave.changed()
 
     def _left_field(self) -> None:
         if self.dirty:
@@ -274,27 +279,14 @@ class ContactEditor(QWidget):
         return super().eventFilter(watched, event)
 
     def save_now(self) -> None:
-        self.timer.stop()
-        if self.young_person_id is None or not self.dirty or self.saving:
-            return
-        if self.contact_id is None and not self.has_content():
-            return  # nothing worth a record yet
-        self.saving = True
-        self.dirty = False
-        self.state.setText("Saving…")
-        self.save_requested.emit(self.details())
+        self.autosave.save_now()
 
     def saved(self, contact_id: str) -> None:
-        self.saving = False
         self.contact_id = contact_id
-        self.state.setText(f"Draft saved {datetime.now():%H:%M:%S}")
-        if self.dirty:
-            self.timer.start()
+        self.autosave.saved()
 
     def save_failed(self, message: str) -> None:
-        self.saving = False
-        self.dirty = True
-        self.state.setText(f"Not saved: {message}")
+        self.autosave.failed(message)
 
     # -- finishing ------------------------------------------------------------------------
     def _add_action(self) -> None:
@@ -337,7 +329,7 @@ class ContactEditor(QWidget):
         self.closed.emit()
 
     def clear(self) -> None:
-        self.timer.stop()
+        self.autosave.reset()
         self._loading = True
         for field in (self.location, self.present, self.purpose):
             field.clear()
@@ -346,4 +338,3 @@ class ContactEditor(QWidget):
         self._loading = False
         self.young_person_id = None
         self.contact_id = None
-        self.dirty = False

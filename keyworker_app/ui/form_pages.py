@@ -4,7 +4,6 @@ fills one in (a live deep dive session included), and the comparison of two revi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -26,10 +25,10 @@ from PySide6.QtWidgets import (
 from keyworker_app.domain.vocabulary import RecordStatus
 from keyworker_app.forms.schema import TemplateDef
 from keyworker_app.store.models import FormResponse
+from keyworker_app.ui.autosave import Autosave
 from keyworker_app.ui.form_renderer import FormRenderer, response_html
 from keyworker_app.ui.widgets import add_row, table
 
-AUTOSAVE_MS = 3000
 LIVE_SESSION_TEMPLATES = {"deep_dive_review"}
 
 
@@ -119,12 +118,6 @@ class FormPage(QWidget):
         self.response: FormResponse | None = None
         self.template: TemplateDef | None = None
         self.renderer: FormRenderer | None = None
-        self.dirty = False
-        self.saving = False
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(AUTOSAVE_MS)
-        self.timer.timeout.connect(self.save_now)
         self.clock = QElapsedTimer()
         self.clock_timer = QTimer(self)
         self.clock_timer.setInterval(1000)
@@ -145,6 +138,12 @@ class FormPage(QWidget):
         self.state = QLabel()
         self.state.setAccessibleName("Form state")
         top.addWidget(self.state)
+        self.autosave = Autosave(
+            self,
+            lambda: self.save_requested.emit(self.renderer.values()),  # type: ignore[union-attr]
+            self.state,
+            can_save=lambda: self.renderer is not None,
+        )
         layout.addLayout(top)
         self.subtitle = QLabel()
         self.subtitle.setWordWrap(True)
@@ -207,7 +206,6 @@ class FormPage(QWidget):
         self.subtitle.setText(
             f"{owner} · template version {template.version}{revision} · {template.purpose}"
         )
-        self.state.setText("Draft" if draft else "Finalised")
         if draft:
             self.renderer = FormRenderer(template, staff)
             self.renderer.set_values(response.answers)
@@ -232,38 +230,32 @@ class FormPage(QWidget):
         self.finalise_button.setVisible(draft)
         self.revise_button.setVisible(not draft and template.revisable and is_latest)
         self.compare_button.setVisible(template.revisable and has_previous)
-        self.dirty = False
+        self.autosave.reset("Draft" if draft else "Finalised")
 
     def _tick(self) -> None:
         minutes, seconds = divmod(self.clock.elapsed() // 1000, 60)
         hours, minutes = divmod(minutes, 60)
         self.session.setText(f"Live session · {hours:d}:{minutes:02d}:{seconds:02d}")
 
+    @property
+    def dirty(self) -> bool:
+        return self.autosave.dirty
+
+    @dirty.setter
+    def dirty(self, value: bool) -> None:
+        self.autosave.dirty = value
+
     def _changed(self) -> None:
-        self.dirty = True
-        self.state.setText("Unsaved changes")
-        if not self.timer.isActive():
-            self.timer.start()
+        self.autosave.changed()
 
     def save_now(self) -> None:
-        self.timer.stop()
-        if self.renderer is None or not self.dirty or self.saving:
-            return
-        self.saving = True
-        self.dirty = False
-        self.state.setText("Saving…")
-        self.save_requested.emit(self.renderer.values())
+        self.autosave.save_now()
 
     def saved(self) -> None:
-        self.saving = False
-        self.state.setText(f"Draft saved {datetime.now():%H:%M:%S}")
-        if self.dirty:
-            self.timer.start()
+        self.autosave.saved()
 
     def save_failed(self, message: str) -> None:
-        self.saving = False
-        self.dirty = True
-        self.state.setText(f"Not saved: {message}")
+        self.autosave.failed(message)
 
     def _finalise(self) -> None:
         assert self.template is not None
@@ -289,13 +281,12 @@ class FormPage(QWidget):
         self.closed.emit()
 
     def clear(self) -> None:
-        self.timer.stop()
+        self.autosave.reset()
         self.clock_timer.stop()
         self.response = self.template = self.renderer = None
         self.scroll.takeWidget()
         self.reader.clear()
         self.side.clear()
-        self.dirty = False
 
 
 class CompareDialog(QDialog):
