@@ -277,3 +277,29 @@ def test_sync_without_a_server_keeps_everything(
     a2 = laptop("kwa2")
     run(a2)
     assert "written offline" in notes(a2)
+
+
+def test_two_server_processes_serve_one_database(
+    teams: Database, laptop: Callable[[str], Laptop]
+) -> None:
+    """No state lives in a server process: laptops on different servers see one store."""
+    from fastapi.testclient import TestClient
+
+    from keyworker_app.server.app import create_app
+    from keyworker_app.server.database import open_database
+
+    second = open_database(teams.url) if not teams.url.startswith("sqlite") else teams
+    a1, a2 = laptop("kwa1"), laptop("kwa2")
+    with TestClient(create_app(second), base_url="http://central.test") as other_server:
+        a2.client = other_server
+        run(a1)
+        run(a2)
+        note(a1, "A001", "via server one")
+        note(a2, "A002", "via server two")
+        run(a1)
+        run(a2)
+        run(a1)
+    assert {"via server one", "via server two"} <= notes(a1)
+    assert {"via server one", "via server two"} <= notes(a2)
+    if second is not teams:
+        second.dispose()
