@@ -231,7 +231,17 @@ def refresh(session: Session, token: str, device_id: str) -> tuple[Account, str,
     account = session.get(Account, stored.user_name)
     if account is None or not account.active:
         raise SignInRefused("This account is no longer active.")
-    session.delete(stored)
+    # Rotate, but keep the token just presented until its successor is used: if the answer is
+    # lost on the way (a dropped or repeated request), the laptop can still refresh with the
+    # token it holds instead of being signed out. Any older or never-received ones go.
+    for other in session.scalars(
+        select(Token).where(
+            Token.device_id == device_id,
+            Token.kind == "refresh",
+            Token.token_hash != stored.token_hash,
+        )
+    ):
+        session.delete(other)
     access = _issue(session, "access", account.user_name, device_id, ACCESS_LIFETIME)
     new_refresh = _issue(session, "refresh", account.user_name, device_id, REFRESH_LIFETIME)
     return account, access, new_refresh

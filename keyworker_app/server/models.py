@@ -94,6 +94,7 @@ class RecordVersion(ServerBase):
     record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    device_id: Mapped[str | None] = mapped_column(String(36))  # None: written on the store
 
 
 class ChangeEntry(ServerBase):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import select
@@ -62,7 +63,11 @@ def write_record(
     record.device_id = device_id
     session.add(
         RecordVersion(
-            record_type=record_type, record_id=record_id, version=record.version, data=data
+            record_type=record_type,
+            record_id=record_id,
+            version=record.version,
+            data=data,
+            device_id=device_id,
         )
     )
     session.add(
@@ -93,3 +98,30 @@ def version_data(
 ) -> dict[str, Any]:
     stored = session.get(RecordVersion, (record_type, record_id, version))
     return dict(stored.data) if stored is not None else {}
+
+
+def changed_by_others(
+    session: Session, record_type: str, record_id: str, base_version: int, device_id: str
+) -> set[str]:
+    """Fields changed after ``base_version`` by anyone but ``device_id``. A device's own earlier
+    changes (say, a push whose answer was lost, sent again with later edits) are not a clash."""
+    versions = list(
+        session.scalars(
+            select(RecordVersion)
+            .where(
+                RecordVersion.record_type == record_type,
+                RecordVersion.record_id == record_id,
+                RecordVersion.version >= base_version,
+            )
+            .order_by(RecordVersion.version)
+        )
+    )
+    changed: set[str] = set()
+    for before, after in pairwise(versions):
+        if after.device_id != device_id:
+            changed |= {
+                name
+                for name in before.data.keys() | after.data.keys()
+                if before.data.get(name) != after.data.get(name)
+            }
+    return changed

@@ -26,7 +26,13 @@ from keyworker_app.server.models import (
     DeviceAudit,
     Record,
 )
-from keyworker_app.server.records import SHARED_TYPES, now, version_data, write_record
+from keyworker_app.server.records import (
+    SHARED_TYPES,
+    changed_by_others,
+    now,
+    version_data,
+    write_record,
+)
 from keyworker_app.store.models import RECORD_TYPES
 from keyworker_app.sync.merge import APPEND_ONLY, merge_fields
 from keyworker_app.sync.protocol import (
@@ -147,8 +153,12 @@ def _apply(session: Session, account: Account, device: Device, op: PushOp) -> Op
         return OpResult(op_id=op.op_id, status="accepted", version=record.version)  # already here
     if op.record_type in APPEND_ONLY:
         return _reject(op, "this kind of record is never changed once saved")
-    base = version_data(session, op.record_type, op.record_id, min(op.base_version, record.version))
-    merged = merge_fields(base or record.data, record.data, patch)
+    base_version = min(op.base_version, record.version)
+    base = version_data(session, op.record_type, op.record_id, base_version) or record.data
+    others = changed_by_others(session, op.record_type, op.record_id, base_version, device.id)
+    # A field only this device changed since its base takes the new value outright.
+    base = {**base, **{k: record.data.get(k) for k in patch if k not in others}}
+    merged = merge_fields(base, record.data, patch)
     version = record.version
     # Who wrote the value that stands, before this merge changes updated_by.
     kept = (record.updated_by, record.updated_at)

@@ -12,7 +12,7 @@ from keyworker_app.domain.caseload_csv import parse_caseload_csv
 from keyworker_app.domain.vocabulary import ContactType
 from keyworker_app.server.database import Database
 from keyworker_app.server.importing import import_central
-from keyworker_app.server.models import AppliedOp, Restriction, ServerAudit
+from keyworker_app.server.models import AppliedOp, Conflict, Restriction, ServerAudit
 from keyworker_app.store.models import Contact, OutboxEntry, Referral, SyncConflict, YoungPerson
 from keyworker_app.store.recording import ContactDetails, add_contact, update_young_person
 from keyworker_app.sync.client import DeviceWiped, SyncError, resolve_conflict, sync
@@ -303,3 +303,54 @@ def test_two_server_processes_serve_one_database(
     assert {"via server one", "via server two"} <= notes(a2)
     if second is not teams:
         second.dispose()
+
+
+def test_a_lost_answer_then_a_later_edit_of_the_same_field_is_not_a_conflict(
+    teams: Database, laptop: Callable[[str], Laptop]
+) -> None:
+    """The store applied a change but the laptop never heard; the laptop then changes the same
+    field again. Its own earlier change is not someone else's: the latest value stands."""
+    import httpx
+
+    a1 = laptop("kwa1")
+    run(a1)
+    update_young_person(a1.store, person(a1, "A001").id, {"school": "First College"})
+    calls = 0
+
+    def answer_lost_on_push(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        response = a1.transport.handle_request(request)
+        response.read()
+        if request.url.path.endswith("/push"):
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+    with pytest.raises(SyncError, match="did not answer"):
+        sync(a1.store, transport=httpx.MockTransport(answer_lost_on_push))
+    update_young_person(a1.store, person(a1, "A001").id, {"school": "Second College"})
+    report = run(a1)
+    assert report.conflicts == 0 and report.open_conflicts == 0
+    a2 = laptop("kwa2")
+    run(a2)
+    assert person(a2, "A001").school == "Second College"
+    with teams.session() as session:
+        assert session.scalar(select(func.count()).select_from(Conflict)) == 0
+
+
+def test_a_lost_refresh_answer_does_not_sign_the_laptop_out(
+    teams: Database, laptop: Callable[[str], Laptop]
+) -> None:
+    import httpx
+
+    a1 = laptop("kwa1")
+
+    def answer_lost_on_refresh(request: httpx.Request) -> httpx.Response:
+        a1.transport.handle_request(request).read()
+        raise httpx.ReadTimeout("the answer was lost", request=request)
+
+    with pytest.raises(SyncError, match="did not answer"):
+        sync(a1.store, transport=httpx.MockTransport(answer_lost_on_refresh))
+    assert references(a1) == []
+    run(a1)  # the token it still holds works
+    assert references(a1) == ["A001", "A002"]
