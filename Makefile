@@ -25,8 +25,8 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check keyworker_app tests
-	$(BIN)/ruff format --check keyworker_app tests
+	$(BIN)/ruff check keyworker_app tests benchmarks
+	$(BIN)/ruff format --check keyworker_app tests benchmarks
 	$(BIN)/lint-imports
 
 clean:

@@ -38,11 +38,16 @@ def ensure_store(young_people: int, years: int) -> Path:
 
     shutil.rmtree(folder, ignore_errors=True)
     started = time.perf_counter()
-    created = lifecycle.create_caseload(folder, PASSPHRASE, DeviceSecrets.for_store(folder), user_name="bench")
+    created = lifecycle.create_caseload(
+        folder, PASSPHRASE, DeviceSecrets.for_store(folder), user_name="bench"
+    )
     generate_demo(created.store, young_people=young_people, seed=7, years=years)
     created.store.close()
     (folder / "complete").write_text("ok")
-    print(f"built the {young_people} x {years}-year demo store in {time.perf_counter() - started:.1f} s")
+    print(
+        f"built the {young_people} x {years}-year demo store "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     return folder
 
 
@@ -63,8 +68,8 @@ def measure(folder: Path, rounds: int) -> dict[str, float]:
         window.show()
         window.start()
         QApplication.processEvents()
-        ready = []
-        window.ready.connect(lambda: ready.append(time.perf_counter()))
+        ready: list[float] = []
+        window.ready.connect(lambda ready=ready: ready.append(time.perf_counter()))
         started = time.perf_counter()
         window.unlock(PASSPHRASE)
         while not ready:
@@ -105,7 +110,10 @@ def main() -> None:
     folder = ensure_store(args.young_people, args.years)
     figures = measure(folder, args.rounds)
     print(f"caseload rows:            {figures['rows']:.0f}")
-    print(f"unlock to usable caseload: {figures['unlock_median_s']:.2f} s median, {figures['unlock_max_s']:.2f} s max ({args.rounds} rounds)")
+    print(
+        f"unlock to usable caseload: {figures['unlock_median_s']:.2f} s median, "
+        f"{figures['unlock_max_s']:.2f} s max ({args.rounds} rounds)"
+    )
     print(
         f"filter keystroke:          {figures['keystroke_p50_ms']:.1f} ms p50, "
         f"{figures['keystroke_p95_ms']:.1f} ms p95, {figures['keystroke_max_ms']:.1f} ms max"
