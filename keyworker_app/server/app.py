@@ -22,6 +22,7 @@ from keyworker_app.server.sync_service import SyncRefused, pull, push, resolve
 from keyworker_app.sync.protocol import (
     ConflictInfo,
     ErrorBody,
+    KeepText,
     LoginRequest,
     PullRequest,
     PullResponse,
@@ -138,10 +139,9 @@ def create_app(database: Database) -> FastAPI:
         auth: Annotated[tuple[Session, Account, Device], Depends(signed_in)],
     ) -> ConflictInfo:
         db, account, device = auth
-        if body.keep == "text" and body.text is None:
-            raise HTTPException(422, "Give the text to keep.")
         next_seq(db, 0)
-        return resolve(db, account, device, conflict_id, body.text, body.keep)
+        text = body.text if isinstance(body, KeepText) else None
+        return resolve(db, account, device, conflict_id, text, body.keep)
 
     @app.get("/v1/team/status", responses=errors)
     def team_status(

@@ -150,7 +150,9 @@ class Connection:
 
     def resolve(self, conflict_id: str, keep: str, text: str | None) -> None:
         self._call(
-            "POST", f"/v1/conflicts/{conflict_id}/resolve", json={"keep": keep, "text": text}
+            "POST",
+            f"/v1/conflicts/{conflict_id}/resolve",
+            json={"keep": keep, "text": text} if keep == "text" else {"keep": keep},
         )
 
 

@@ -18,6 +18,8 @@ def _utc(moment: datetime) -> datetime:
 
 UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 MAX_PUSH_OPS = 2000
+# Counters stay exact as JSON numbers in any client (and fit every database's integers).
+MAX_COUNTER = 2**53 - 1
 MAX_PULL_PAGE = 2000
 
 
@@ -53,13 +55,13 @@ class PushOp(BaseModel):
     record_type: str = Field(min_length=1, max_length=40)
     record_id: str = Field(min_length=1, max_length=36)
     operation: Literal["insert", "update", "delete"]
-    base_version: int = Field(ge=0)
+    base_version: int = Field(ge=0, le=MAX_COUNTER)
     patch: dict[str, Any]
     created_at: datetime | None = None
 
 
 class DeviceAuditEvent(BaseModel):
-    seq: int
+    seq: int = Field(ge=0, le=MAX_COUNTER)
     occurred_at: str
     actor: str
     action: str
@@ -73,7 +75,9 @@ class DeviceAuditEvent(BaseModel):
 class PushRequest(BaseModel):
     ops: list[PushOp] = Field(default_factory=list, max_length=MAX_PUSH_OPS)
     audit: list[DeviceAuditEvent] = Field(default_factory=list, max_length=MAX_PUSH_OPS)
-    pending: int = Field(default=0, ge=0, description="changes still waiting on the device")
+    pending: int = Field(
+        default=0, ge=0, le=2**31 - 1, description="changes still waiting on the device"
+    )
 
 
 class OpResult(BaseModel):
@@ -89,7 +93,7 @@ class PushResponse(BaseModel):
 
 
 class PullRequest(BaseModel):
-    cursor: int = Field(default=0, ge=0)
+    cursor: int = Field(default=0, ge=0, le=MAX_COUNTER)
     limit: int = Field(default=1000, ge=1, le=MAX_PULL_PAGE)
     held: list[str] | None = Field(
         default=None, description="young person ids the device holds (first page only)"
@@ -132,9 +136,17 @@ class PullResponse(BaseModel):
     more: bool
 
 
-class ResolveRequest(BaseModel):
-    keep: Literal["kept", "other", "text"]
-    text: str | None = Field(default=None, max_length=100_000)
+class KeepOneSide(BaseModel):
+    keep: Literal["kept", "other"]
+
+
+class KeepText(BaseModel):
+    keep: Literal["text"]
+    text: str = Field(max_length=100_000)
+
+
+# How to settle a conflict: keep the value that stood, the other one, or new text.
+ResolveRequest = Annotated[KeepOneSide | KeepText, Field(discriminator="keep")]
 
 
 class WorkerStatus(BaseModel):
