@@ -175,7 +175,7 @@ def seed_central(database_url: str, demo: tuple[list[dict], list[dict], list[dic
             .values(value=len(records))
         )
     with database.session() as session, session.begin():
-        accounts.add_user(session, "bench", PASSWORD, role="supervisor", team=team_name)
+        accounts.add_user(session, "benchlead", PASSWORD, role="supervisor", team=team_name)
     database.dispose()
     return len(records)
 
@@ -223,7 +223,7 @@ def first_sync(kind: str, admin_url: str | None, demo: tuple, folder: Path) -> d
     url = fresh_database(kind, admin_url, folder)
     seeded = seed_central(url, demo)
     with server(url) as address:
-        store = new_laptop(folder / f"first-{kind}", "bench", address)
+        store = new_laptop(folder / f"first-{kind}", "benchlead", address)
         started = time.perf_counter()
         report = sync(store)
         first = time.perf_counter() - started

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.ids import new_id
@@ -285,13 +285,29 @@ def pull(session: Session, account: Account, device: Device, request: PullReques
     entries = entries[: request.limit]
     changes: dict[tuple[str, str], Change] = {}
     conflicts: dict[str, ConflictInfo] = {}
+    # One query per kind for the whole page, not one per change.
+    wanted = {(e.record_type, e.record_id) for e in entries if e.kind == "record"}
+    records: dict[tuple[str, str], Record] = {}
+    keys = sorted(wanted)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        for record in session.scalars(
+            select(Record).where(tuple_(Record.record_type, Record.record_id).in_(chunk))
+        ):
+            records[(record.record_type, record.record_id)] = record
+    conflict_ids = [e.record_id for e in entries if e.kind == "conflict"]
+    found = (
+        {c.id: c for c in session.scalars(select(Conflict).where(Conflict.id.in_(conflict_ids)))}
+        if conflict_ids
+        else {}
+    )
     for entry in entries:
         if entry.kind == "conflict":
-            conflict = session.get(Conflict, entry.record_id)
+            conflict = found.get(entry.record_id)
             if conflict is not None and conflict.young_person_id in visible:
                 conflicts[conflict.id] = _conflict_info(conflict)
             continue
-        record = session.get(Record, (entry.record_type, entry.record_id))
+        record = records.get((entry.record_type, entry.record_id))
         if record is not None and can_see_record(session, viewer, record, visible):
             changes[(record.record_type, record.record_id)] = _change(record)
     removed: list[str] = []

@@ -48,7 +48,7 @@ SERVER_URL = "sync_server"
 SYNC_USER = "sync_user"
 AUDIT_SENT = "sync_audit_sent"
 LAST_SYNC = "sync_last"
-PAGE = 1000
+PAGE = 2000
 # A pull that would take away more than this share of the young people on the laptop is
 # refused unless confirmed: it is far more likely a mistake on the central store.
 REMOVAL_GUARD = 0.5

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import bindparam, delete, select, text, update
 
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.models import (
@@ -80,35 +80,56 @@ def apply_page(
         session = uow.session
         pending = set(session.scalars(select(OutboxEntry.record_id)))
         documents = []
-        for change in sorted(changes, key=lambda c: ORDER.get(c.record_type, 99)):
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for change in changes:
             if change.record_id in pending:
                 continue  # changed here since: it comes back after this device's push
             row = _row(change)
-            if row is None:
-                continue
-            model = RECORD_TYPES[change.record_type]
+            if row is not None:
+                groups.setdefault(change.record_type, []).append(row)
+        # Parents first; each kind written with a handful of statements, not one per record.
+        for record_type in sorted(groups, key=lambda t: ORDER.get(t, 99)):
+            rows = groups[record_type]
+            model = RECORD_TYPES[record_type]
             table = model.__table__
-            exists = session.execute(
-                select(table.c.id).where(table.c.id == change.record_id)
-            ).first()
-            if exists:
-                session.execute(update(table).where(table.c.id == change.record_id).values(**row))
-            else:
+            ids = [row["id"] for row in rows]
+            existing: set[str] = set()
+            for start in range(0, len(ids), 500):
+                existing.update(
+                    session.scalars(
+                        select(table.c.id).where(table.c.id.in_(ids[start : start + 500]))
+                    )
+                )
+            defaults = {
+                c.key: c.default.arg
+                for c in table.columns
+                if c.default is not None and c.default.is_scalar and c.default.arg is not None
+            }
+            inserts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in rows:
+                if row["id"] in existing:
+                    updates.setdefault(tuple(sorted(row)), []).append(row)
+                    continue
                 if model is FormTemplate and _template_known(session, row):
                     continue
-                defaults = {
-                    c.key: (
-                        c.default.arg if c.default is not None and c.default.is_scalar else None
-                    )
-                    for c in table.columns
-                    if c.key not in row and c.default is not None
-                }
-                session.execute(
-                    table.insert(), {**{k: v for k, v in defaults.items() if v is not None}, **row}
+                full = {**{k: v for k, v in defaults.items() if k not in row}, **row}
+                inserts.setdefault(tuple(sorted(full)), []).append(full)
+            for batch in inserts.values():
+                session.execute(table.insert(), batch)
+            for keys, batch in updates.items():
+                statement = (
+                    update(table)
+                    .where(table.c.id == bindparam("row_id"))
+                    .values({k: bindparam(f"v_{k}") for k in keys if k != "id"})
                 )
-            if change.record_type in INDEXED_TABLES:
-                documents.append(document_from_values(change.record_type, row))
-            written += 1
+                session.execute(
+                    statement,
+                    [{"row_id": r["id"], **{f"v_{k}": v for k, v in r.items()}} for r in batch],
+                )
+            if record_type in INDEXED_TABLES:
+                documents += [document_from_values(record_type, row) for row in rows]
+            written += len(rows)
         if documents:
             reindex(session, documents)
         for conflict in conflicts:
