@@ -19,6 +19,7 @@ from typing import Any
 
 from keyworker_app import __version__
 from keyworker_app.cli_forms import cmd_forms_list, cmd_forms_validate
+from keyworker_app.cli_reports import add_report_commands
 from keyworker_app.domain.vocabulary import ContactType
 from keyworker_app.paths import default_data_dir, demo_data_dir
 from keyworker_app.security import SecurityError
@@ -624,6 +625,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check encryption, integrity and the audit chain")
     check.set_defaults(run=cmd_check)
+
+    add_report_commands(commands)
 
     passwd = commands.add_parser("passwd", help="change the passphrase")
     passwd.set_defaults(run=cmd_passwd)

@@ -1,0 +1,392 @@
+"""The printed page shared by every pack and report: A4, the protective marking at the top and
+bottom of every page, "Page X of Y", the bundled fonts, optional AES-256 encryption, and a file
+written atomically (a half-written PDF never appears)."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.lineplots import LinePlot
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.widgets.markers import makeMarker
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from keyworker_app.atomic import write_atomically
+from keyworker_app.reports.pdf_text import BASE_FONT, BOLD_FONT, register_fonts, text_flowable
+
+MARKING = "OFFICIAL-SENSITIVE"
+INK = colors.HexColor("#1f2933")
+MUTED = colors.HexColor("#52606d")
+RULE = colors.HexColor("#cbd2d9")
+ACCENT = colors.HexColor("#2b6cb0")
+SHADE = colors.HexColor("#f0f4f8")
+WARN = colors.HexColor("#b7791f")
+SERIES = [
+    ACCENT,
+    colors.HexColor("#2f855a"),
+    colors.HexColor("#c05621"),
+    colors.HexColor("#6b46c1"),
+]
+MARGIN = 18 * mm
+CONTENT_WIDTH = A4[0] - 2 * MARGIN
+
+
+class PdfError(ValueError):
+    """The PDF could not be written; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Styles:
+    body: ParagraphStyle
+    small: ParagraphStyle
+    muted: ParagraphStyle
+    h1: ParagraphStyle
+    h2: ParagraphStyle
+    h3: ParagraphStyle
+    title: ParagraphStyle
+    cell: ParagraphStyle
+    cell_bold: ParagraphStyle
+
+
+def styles() -> Styles:
+    register_fonts()
+    body = ParagraphStyle(
+        "body", fontName=BASE_FONT, fontSize=9.5, leading=13, textColor=INK, shaping=1
+    )
+    return Styles(
+        body=body,
+        small=ParagraphStyle("small", parent=body, fontSize=8, leading=10.5),
+        muted=ParagraphStyle("muted", parent=body, fontSize=8.5, leading=11, textColor=MUTED),
+        h1=ParagraphStyle(
+            "h1",
+            parent=body,
+            fontName=BOLD_FONT,
+            fontSize=15,
+            leading=19,
+            spaceBefore=4,
+            spaceAfter=6,
+            textColor=ACCENT,
+        ),
+        h2=ParagraphStyle(
+            "h2",
+            parent=body,
+            fontName=BOLD_FONT,
+            fontSize=11.5,
+            leading=15,
+            spaceBefore=8,
+            spaceAfter=3,
+        ),
+        h3=ParagraphStyle(
+            "h3",
+            parent=body,
+            fontName=BOLD_FONT,
+            fontSize=10,
+            leading=13,
+            spaceBefore=5,
+            spaceAfter=2,
+        ),
+        title=ParagraphStyle(
+            "title", parent=body, fontName=BOLD_FONT, fontSize=24, leading=30, textColor=INK
+        ),
+        cell=ParagraphStyle("cell", parent=body, fontSize=8.5, leading=11),
+        cell_bold=ParagraphStyle(
+            "cell_bold", parent=body, fontName=BOLD_FONT, fontSize=8.5, leading=11
+        ),
+    )
+
+
+class _NumberedCanvas(Canvas):
+    """Holds every page until the end so each can say how many pages there are."""
+
+    footer_left = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self._decorate(total)
+            super().showPage()
+        super().save()
+
+    def _decorate(self, total: int) -> None:
+        width, height = A4
+        self.saveState()
+        self.setFont(BOLD_FONT, 9)
+        self.setFillColor(colors.HexColor("#9b2c2c"))
+        self.drawCentredString(width / 2, height - 10 * mm, MARKING)
+        self.drawCentredString(width / 2, 7 * mm, MARKING)
+        self.setFont(BASE_FONT, 8)
+        self.setFillColor(MUTED)
+        self.drawString(MARGIN, 12 * mm, self.footer_left)
+        self.drawRightString(width - MARGIN, 12 * mm, f"Page {self._pageNumber} of {total}")
+        self.setStrokeColor(RULE)
+        self.line(MARGIN, 15 * mm, width - MARGIN, 15 * mm)
+        self.restoreState()
+
+
+def render_pdf(
+    story: Sequence[Flowable],
+    *,
+    title: str,
+    subject: str,
+    author: str,
+    footer: str,
+    progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """Lay out ``story`` on marked, numbered A4 pages; the PDF as bytes."""
+    register_fonts()
+    buffer = io.BytesIO()
+    document = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=20 * mm,
+        title=title,
+        subject=subject,
+        author=author,
+        creator="Keyworker",
+        invariant=1,  # the same records give the same file
+    )
+    frame = Frame(MARGIN, 20 * mm, CONTENT_WIDTH, A4[1] - MARGIN - 20 * mm, id="body")
+    document.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    if progress is not None:
+        document.setProgressCallBack(
+            lambda kind, value: progress(int(value)) if kind == "PROGRESS" else None
+        )
+    canvas_class = type("PackCanvas", (_NumberedCanvas,), {"footer_left": footer})
+    document.build(list(story), canvasmaker=canvas_class)
+    return buffer.getvalue()
+
+
+def encrypt(pdf: bytes, password: str) -> bytes:
+    """AES-256 encryption (PDF 2.0 security handler): the password is needed to open it."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.encrypt(
+        user_password=password, owner_password=secrets.token_urlsafe(24), algorithm="AES-256"
+    )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def save_pdf(pdf: bytes, path: Path, *, password: str | None = None) -> None:
+    if password is not None:
+        pdf = encrypt(pdf, password)
+    if not path.parent.is_dir():
+        raise PdfError(f"The folder {path.parent} does not exist; choose another place to save.")
+    try:
+        write_atomically(path, pdf)
+    except OSError as error:
+        raise PdfError(
+            f"The PDF could not be written to {path} ({error.strerror or error}); "
+            "choose another place to save."
+        ) from None
+
+
+# Building blocks -------------------------------------------------------------------------------
+
+
+def heading(text: str, style: ParagraphStyle) -> Flowable:
+    return text_flowable(text, style)
+
+
+def key_values(
+    rows: Sequence[tuple[str, str | None]], s: Styles, *, label_width: float = 42 * mm
+) -> Table:
+    data = [
+        [text_flowable(label, s.cell_bold), text_flowable(value or "–", s.cell)]
+        for label, value in rows
+    ]
+    table = Table(data, colWidths=[label_width, CONTENT_WIDTH - label_width])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
+                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+            ]
+        )
+    )
+    return table
+
+
+def data_table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str | None]],
+    s: Styles,
+    *,
+    widths: Sequence[float] | None = None,
+    highlight: Sequence[int] = (),
+) -> Table:
+    """A table with a header row repeated on every page; ``highlight`` rows are shaded amber."""
+    data = [[text_flowable(h, s.cell_bold) for h in header]]
+    data += [[text_flowable(c or "", s.cell) for c in row] for row in rows]
+    if widths is None:
+        widths = [CONTENT_WIDTH / len(header)] * len(header)
+    else:
+        scale = CONTENT_WIDTH / sum(widths)
+        widths = [w * scale for w in widths]
+    table = Table(data, colWidths=list(widths), repeatRows=1)
+    commands: list[tuple[Any, ...]] = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.75, MUTED),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+    ]
+    for row in highlight:
+        commands.append(("BACKGROUND", (0, row + 1), (-1, row + 1), colors.HexColor("#fefcbf")))
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def empty_note(text: str, s: Styles) -> Flowable:
+    return Paragraph(text, s.muted)
+
+
+def section(title: str, body: Sequence[Flowable], s: Styles) -> list[Flowable]:
+    """A section heading kept with the start of its content."""
+    parts = list(body)
+    if not parts:
+        return [heading(title, s.h1)]
+    return [KeepTogether([heading(title, s.h1), parts[0]]), *parts[1:], Spacer(1, 4 * mm)]
+
+
+def line_chart(
+    series: Sequence[tuple[str, Sequence[tuple[float, float]]]],
+    *,
+    y_max: float,
+    x_labels: Callable[[float], str],
+    height: float = 60 * mm,
+    y_title: str = "",
+) -> Drawing:
+    """Lines over time (x as ordinal days); a legend names each line."""
+    drawing = Drawing(CONTENT_WIDTH, height)
+    plot = LinePlot()
+    plot.x, plot.y = 28, 30
+    plot.width, plot.height = CONTENT_WIDTH - 40, height - 50
+    plot.data = [list(points) for _, points in series]
+    xs = [x for _, points in series for x, _ in points]
+    lo, hi = (min(xs), max(xs)) if xs else (0, 1)
+    if hi == lo:
+        lo, hi = lo - 15, hi + 15
+    plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = lo, hi
+    plot.xValueAxis.valueSteps = [lo + (hi - lo) * i / 4 for i in range(5)]
+    plot.xValueAxis.labelTextFormat = x_labels
+    plot.xValueAxis.labels.fontName = BASE_FONT
+    plot.xValueAxis.labels.fontSize = 7
+    plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = 0, y_max
+    plot.yValueAxis.valueStep = 2 if y_max <= 10 else None
+    plot.yValueAxis.labels.fontName = BASE_FONT
+    plot.yValueAxis.labels.fontSize = 7
+    plot.yValueAxis.visibleGrid = True
+    plot.yValueAxis.gridStrokeColor = RULE
+    for index in range(len(series)):
+        line = plot.lines[index]
+        line.strokeColor = SERIES[index % len(SERIES)]
+        line.strokeWidth = 1.5
+        line.symbol = makeMarker("FilledCircle", size=4)
+        line.symbol.fillColor = SERIES[index % len(SERIES)]
+    drawing.add(plot)
+    legend = Legend()
+    legend.x, legend.y = 28, height - 6
+    legend.fontName, legend.fontSize = BASE_FONT, 7
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.deltax = 150
+    legend.colorNamePairs = [
+        (SERIES[i % len(SERIES)], _short(name, 40)) for i, (name, _) in enumerate(series)
+    ]
+    drawing.add(legend)
+    if y_title:
+        drawing.add(String(0, height - 6, y_title, fontName=BASE_FONT, fontSize=7, fillColor=MUTED))
+    return drawing
+
+
+def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str = "") -> Drawing:
+    """Horizontal bars, one per label, values printed at the end of each bar."""
+    bar_height = 14
+    height = bar_height * max(1, len(labels)) + 34
+    drawing = Drawing(CONTENT_WIDTH, height)
+    chart = HorizontalBarChart()
+    chart.x, chart.y = 150, 14
+    chart.width, chart.height = CONTENT_WIDTH - 190, height - 30
+    chart.data = [list(values) or [0]]
+    chart.categoryAxis.categoryNames = [_short(label, 34) for label in labels] or [""]
+    chart.categoryAxis.labels.fontName = BASE_FONT
+    chart.categoryAxis.labels.fontSize = 7.5
+    chart.categoryAxis.reverseDirection = True
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = max([*values, 1]) * 1.15
+    chart.valueAxis.labels.fontName = BASE_FONT
+    chart.valueAxis.labels.fontSize = 7
+    chart.bars[0].fillColor = ACCENT
+    chart.bars[0].strokeColor = None
+    chart.barLabelFormat = "%g"
+    chart.barLabels.fontName = BASE_FONT
+    chart.barLabels.fontSize = 7
+    chart.barLabels.nudge = 8
+    drawing.add(chart)
+    if title:
+        drawing.add(String(0, height - 10, title, fontName=BOLD_FONT, fontSize=8.5, fillColor=INK))
+    return drawing
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def cover(
+    title: str, lines: Sequence[tuple[str, str]], s: Styles, *, subtitle: str = ""
+) -> list[Flowable]:
+    """A cover page: title, who and what it is about, the marking restated."""
+    parts: list[Flowable] = [Spacer(1, 30 * mm), text_flowable(title, s.title)]
+    if subtitle:
+        parts += [Spacer(1, 3 * mm), text_flowable(subtitle, s.h2)]
+    parts += [Spacer(1, 12 * mm), key_values(lines, s, label_width=40 * mm), Spacer(1, 20 * mm)]
+    notice = ParagraphStyle("notice", parent=s.muted, alignment=TA_CENTER)
+    parts.append(
+        Paragraph(
+            f"{MARKING}. Contains personal information about a child. Keep it secure, share it "
+            "only with those who need it, and destroy it when no longer needed.",
+            notice,
+        )
+    )
+    return parts

@@ -1,0 +1,214 @@
+"""Text that prints in every script the service meets: Latin (Polish, Welsh), Arabic script
+(Arabic, Pashto, Dari) and Ge'ez (Tigrinya, Amharic).
+
+The bundled Noto fonts are embedded as subsets. Each word is set in the font for its script.
+HarfBuzz (through ReportLab's shaping) joins the letters of a word and lays an Arabic word's
+glyphs out right to left; the order of *words* in a right-to-left run is the Unicode bidi
+algorithm's job (python-bidi). Its output reverses the letters of right-to-left words too, so
+each such word is turned back to logical order before shaping: letters are never reversed twice.
+Lines holding right-to-left text are broken in logical order first and reordered one by one, so a
+long Arabic note reads from the top right.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Sequence
+from xml.sax.saxutils import escape
+
+# The pure-Python algorithm mirrors brackets in right-to-left runs; the compiled one does not.
+from bidi.algorithm import get_display
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont, shapeStr
+from reportlab.platypus import Flowable, Paragraph
+
+from keyworker_app.paths import resources_dir
+
+# family -> (regular, bold) font files in resources/fonts
+FAMILIES = {
+    "Latin": ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),
+    "Arabic": ("NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf"),
+    "Ethiopic": ("NotoSansEthiopic-Regular.ttf", "NotoSansEthiopic-Bold.ttf"),
+}
+BASE_FONT = "KW-Latin"
+BOLD_FONT = "KW-Latin-Bold"
+
+
+@functools.cache
+def register_fonts() -> None:
+    """Register the bundled fonts with ReportLab once per process."""
+    for family, (regular, bold) in FAMILIES.items():
+        for name, file in ((f"KW-{family}", regular), (f"KW-{family}-Bold", bold)):
+            pdfmetrics.registerFont(TTFont(name, str(resources_dir() / "fonts" / file)))
+        pdfmetrics.registerFontFamily(
+            f"KW-{family}",
+            normal=f"KW-{family}",
+            bold=f"KW-{family}-Bold",
+            italic=f"KW-{family}",
+            boldItalic=f"KW-{family}-Bold",
+        )
+
+
+def _is_rtl(char: str) -> bool:
+    return unicodedata.bidirectional(char) in ("R", "AL")
+
+
+def has_rtl(text: str) -> bool:
+    return any(_is_rtl(c) for c in text)
+
+
+def script_of(word: str) -> str:
+    """The font family a word needs: the script of most of its letters."""
+    counts = {"Latin": 0, "Arabic": 0, "Ethiopic": 0}
+    for char in word:
+        code = ord(char)
+        if 0x0600 <= code <= 0x06FF or 0x0750 <= code <= 0x08FF or 0xFB50 <= code <= 0xFEFF:
+            counts["Arabic"] += 1
+        elif 0x1200 <= code <= 0x139F or 0x2D80 <= code <= 0x2DDF or 0xAB00 <= code <= 0xAB2F:
+            counts["Ethiopic"] += 1
+        elif char.isalpha():
+            counts["Latin"] += 1
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else "Latin"
+
+
+def font_name(family: str, bold: bool) -> str:
+    return f"KW-{family}-Bold" if bold else f"KW-{family}"
+
+
+def _word_markup(word: str, bold: bool) -> str:
+    family = script_of(word)
+    text = escape(word)
+    if family != "Latin":
+        text = f'<font face="{font_name(family, False)}">{text}</font>'
+    return f"<b>{text}</b>" if bold else text
+
+
+def markup(text: str, *, bold: bool = False) -> str:
+    """Paragraph markup for plain text: escaped, each word in its script's font, line breaks
+    kept. Only for text without right-to-left letters (see ``text_flowable``)."""
+    lines = text.split("\n")
+    return "<br/>".join(
+        " ".join(_word_markup(word, bold) for word in line.split(" ")) for line in lines
+    )
+
+
+def visual_words(line: str, *, rtl_base: bool) -> list[str]:
+    """The words of one line in the order they appear left to right on the page, each still in
+    logical letter order (HarfBuzz lays out its letters)."""
+    display = get_display(line, base_dir="R" if rtl_base else "L")
+    return [word[::-1] if has_rtl(word) else word for word in display.split(" ")]
+
+
+def _word_width(word: str, bold: bool, size: float) -> float:
+    font = font_name(script_of(word), bold)
+    try:
+        shaped = shapeStr(word, font, size)
+        data = getattr(shaped, "__shapeData__", None)
+        if data:
+            return sum(d.x_advance for d in data) * size / 1000
+    except Exception:  # noqa: BLE001 - fall back to unshaped widths
+        pass
+    return pdfmetrics.stringWidth(word, font, size)
+
+
+class BidiParagraph(Flowable):
+    """A paragraph with right-to-left text: broken into lines in logical order, each line's
+    words reordered by the bidi algorithm and drawn as one shaped line."""
+
+    def __init__(self, text: str, style: ParagraphStyle, *, bold: bool = False) -> None:
+        super().__init__()
+        self.text = text
+        self.style = style
+        self.bold = bold
+        first_strong = next(
+            (c for c in text if unicodedata.bidirectional(c) in ("L", "R", "AL")), "a"
+        )
+        self.rtl_base = _is_rtl(first_strong)
+        self._lines: list[Paragraph] = []
+
+    def _line_style(self) -> ParagraphStyle:
+        return ParagraphStyle(
+            "bidi-line",
+            parent=self.style,
+            alignment=TA_RIGHT if self.rtl_base else TA_LEFT,
+            shaping=1,
+        )
+
+    def _break(self, width: float) -> list[str]:
+        size = self.style.fontSize
+        space = pdfmetrics.stringWidth(" ", BASE_FONT, size)
+        lines: list[str] = []
+        for paragraph in self.text.split("\n"):
+            current: list[str] = []
+            used = 0.0
+            for word in paragraph.split(" "):
+                w = _word_width(word, self.bold, size)
+                if current and used + space + w > width:
+                    lines.append(" ".join(current))
+                    current, used = [], 0.0
+                used += (space if current else 0) + w
+                current.append(word)
+            lines.append(" ".join(current))
+        return lines
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        style = self._line_style()
+        self._lines = []
+        for line in self._break(avail_width):
+            words = visual_words(line, rtl_base=self.rtl_base)
+            self._lines.append(
+                Paragraph(" ".join(_word_markup(w, self.bold) for w in words) or " ", style)
+            )
+        self.width = avail_width
+        self.height = sum(p.wrap(avail_width, avail_height)[1] for p in self._lines)
+        return self.width, self.height
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        self.wrap(avail_width, avail_height)
+        if self.height <= avail_height or len(self._lines) < 2:
+            return []
+        used, cut = 0.0, 0
+        for line in self._lines:
+            used += line.height
+            if used > avail_height:
+                break
+            cut += 1
+        if cut == 0:
+            return []
+        return [_Lines(self._lines[:cut]), _Lines(self._lines[cut:])]
+
+    def draw(self) -> None:
+        y = self.height
+        for line in self._lines:
+            y -= line.height
+            line.drawOn(self.canv, 0, y)
+
+
+class _Lines(Flowable):
+    def __init__(self, lines: Sequence[Paragraph]) -> None:
+        super().__init__()
+        self.lines = list(lines)
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self.width = avail_width
+        self.height = sum(p.wrap(avail_width, avail_height)[1] for p in self.lines)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        y = self.height
+        for line in self.lines:
+            y -= line.height
+            line.drawOn(self.canv, 0, y)
+
+
+def text_flowable(text: str | None, style: ParagraphStyle, *, bold: bool = False) -> Flowable:
+    """A paragraph of plain text (never markup) that prints whatever script it is in."""
+    register_fonts()
+    text = (text or "").replace("\r\n", "\n").strip("\n")
+    if has_rtl(text):
+        return BidiParagraph(text, style, bold=bold)
+    return Paragraph(markup(text, bold=bold) or " ", style)
