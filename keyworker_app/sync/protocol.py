@@ -11,12 +11,12 @@ from pydantic import AfterValidator, BaseModel, Field
 PROTOCOL_VERSION = 1
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     # Some databases hand back naive datetimes; everything on the wire is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
 MAX_PUSH_OPS = 2000
 # Counters stay exact as JSON numbers in any client (and fit every database's integers).
 MAX_COUNTER = 2**53 - 1

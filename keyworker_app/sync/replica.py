@@ -4,11 +4,14 @@ together with the cursor, so a crash never leaves half a page or a cursor ahead 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+import functools
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import Boolean, delete, select, text, update
 
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.models import (
@@ -21,7 +24,7 @@ from keyworker_app.store.models import (
     YoungPerson,
 )
 from keyworker_app.store.search import INDEXED_TABLES, document_from_values, reindex
-from keyworker_app.store.serialise import from_json_value
+from keyworker_app.store.types import Code, Day, UTCDateTime
 from keyworker_app.sync.protocol import Change, ConflictInfo
 
 CURSOR = "sync_cursor"
@@ -40,28 +43,94 @@ def put_setting(session: Any, key: str, value: str) -> None:
         session.execute(update(StoreSetting).where(StoreSetting.key == key).values(value=value))
 
 
-def _row(change: Change) -> dict[str, Any] | None:
-    model = RECORD_TYPES.get(change.record_type)
-    if model is None:
-        return None  # a kind of record this version does not know: skip it
-    columns = model.__table__.columns.keys()
-    row: dict[str, Any] = {}
-    for name in columns:
-        if name in change.data:
+def _to_moment(value: Any) -> str:
+    return datetime.fromisoformat(value).astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _to_day(value: Any) -> str:
+    return date.fromisoformat(value).isoformat()
+
+
+@functools.cache
+def _converters(model: type) -> dict[str, Callable[[Any], Any]]:
+    """For each column, JSON value -> the value as the column stores it (what the column type
+    would write), so rows can go to the driver without a round trip through Python objects."""
+    converters: dict[str, Callable[[Any], Any]] = {}
+    for column in model.__table__.columns:
+        kind = column.type
+        if isinstance(kind, UTCDateTime):
+            converters[column.key] = _to_moment
+        elif isinstance(kind, Day):
+            converters[column.key] = _to_day
+        elif isinstance(kind, Code):
+            converters[column.key] = functools.partial(_to_code, kind.enum)
+        elif isinstance(kind, Boolean):
+            converters[column.key] = bool
+        else:
+            converters[column.key] = _same
+    return converters
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _to_code(enum: Any, value: Any) -> str:
+    return enum(value).value
+
+
+@functools.cache
+def _defaults(model: type) -> dict[str, Any]:
+    """Stored defaults for columns a change may leave out (written by an older version)."""
+    values: dict[str, Any] = {}
+    converters = _converters(model)
+    for column in model.__table__.columns:
+        default = column.default
+        if default is None:
+            continue
+        if default.is_scalar:
+            value = default.arg
+        elif default.is_callable:
             try:
-                row[name] = from_json_value(model, name, change.data[name])
-            except (ValueError, TypeError):
-                row[name] = None
+                value = default.arg(None)
+            except TypeError:
+                continue
+        else:
+            continue
+        if isinstance(value, Enum):
+            value = value.value
+        values[column.key] = converters[column.key](value) if value is not None else None
+    return values
+
+
+def _stored_row(change: Change) -> dict[str, Any]:
+    converters = _converters(RECORD_TYPES[change.record_type])
+    row: dict[str, Any] = {}
+    for name, value in change.data.items():
+        convert = converters.get(name)
+        if convert is None or name in BOOKKEEPING:
+            continue
+        try:
+            row[name] = None if value is None else convert(value)
+        except (ValueError, TypeError):
+            row[name] = None
     row.update(
         id=change.record_id,
         version=change.version,
         deleted=change.deleted,
-        updated_at=change.updated_at or datetime.now(UTC),
+        updated_at=_to_moment((change.updated_at or datetime.now(UTC)).isoformat()),
         updated_by=change.updated_by,
         device_id=None,
     )
     return row
 
+
+def _dbapi(value: Any) -> Any:
+    # JSON columns (lists, answers) go to the driver as text, as SQLAlchemy's JSON type writes.
+    return json.dumps(value) if isinstance(value, dict | list) else value
+
+
+BOOKKEEPING = frozenset({"id", "version", "deleted", "updated_at", "updated_by", "device_id"})
 
 # Parents before children, so foreign keys hold after each statement.
 ORDER = {model.__tablename__: n for n, model in enumerate(SYNCABLE_MODELS)}
@@ -84,10 +153,11 @@ def apply_page(
         for change in changes:
             if change.record_id in pending:
                 continue  # changed here since: it comes back after this device's push
-            row = _row(change)
-            if row is not None:
-                groups.setdefault(change.record_type, []).append(row)
-        # Parents first; each kind written with a handful of statements, not one per record.
+            if change.record_type in RECORD_TYPES:
+                groups.setdefault(change.record_type, []).append(_stored_row(change))
+        connection = session.connection()
+        # Parents first; each kind written with a few executemany calls straight to the
+        # driver, with values already in the columns' stored form (a first sync is 10,000s).
         for record_type in sorted(groups, key=lambda t: ORDER.get(t, 99)):
             rows = groups[record_type]
             model = RECORD_TYPES[record_type]
@@ -100,35 +170,35 @@ def apply_page(
                         select(table.c.id).where(table.c.id.in_(ids[start : start + 500]))
                     )
                 )
-            defaults = {
-                c.key: c.default.arg
-                for c in table.columns
-                if c.default is not None and c.default.is_scalar and c.default.arg is not None
-            }
             inserts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row in rows:
                 if row["id"] in existing:
-                    updates.setdefault(tuple(sorted(row)), []).append(row)
+                    updates.setdefault(tuple(row), []).append(row)
                     continue
                 if model is FormTemplate and _template_known(session, row):
                     continue
-                full = {**{k: v for k, v in defaults.items() if k not in row}, **row}
-                inserts.setdefault(tuple(sorted(full)), []).append(full)
-            for batch in inserts.values():
-                session.execute(table.insert(), batch)
-            for keys, batch in updates.items():
-                statement = (
-                    update(table)
-                    .where(table.c.id == bindparam("row_id"))
-                    .values({k: bindparam(f"v_{k}") for k in keys if k != "id"})
+                full = {**_defaults(model), **row}
+                inserts.setdefault(tuple(full), []).append(full)
+            for keys, batch in inserts.items():
+                columns = ", ".join(f'"{k}"' for k in keys)
+                marks = ", ".join("?" for _ in keys)
+                connection.exec_driver_sql(
+                    f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})',
+                    [tuple(_dbapi(r[k]) for k in keys) for r in batch],
                 )
-                session.execute(
-                    statement,
-                    [{"row_id": r["id"], **{f"v_{k}": v for k, v in r.items()}} for r in batch],
+            for keys, batch in updates.items():
+                settable = [k for k in keys if k != "id"]
+                assignments = ", ".join(f'"{k}" = ?' for k in settable)
+                connection.exec_driver_sql(
+                    f'UPDATE "{table.name}" SET {assignments} WHERE id = ?',
+                    [(*(_dbapi(r[k]) for k in settable), r["id"]) for r in batch],
                 )
             if record_type in INDEXED_TABLES:
-                documents += [document_from_values(record_type, row) for row in rows]
+                documents += [
+                    document_from_values(record_type, row, is_new=row["id"] not in existing)
+                    for row in rows
+                ]
             written += len(rows)
         if documents:
             reindex(session, documents)
