@@ -75,6 +75,21 @@ def cmd_pack(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_supervision_pack(ctx: Any, args: argparse.Namespace) -> int:
+    from keyworker_app.reports.pdf_document import save_pdf
+    from keyworker_app.reports.supervision_pack import build_supervision_pack
+
+    out = _out(args.out)
+    store = ctx.open()
+    try:
+        pdf = build_supervision_pack(store, args.worker)
+    finally:
+        store.close()
+    save_pdf(pdf, out, password=_password(args))
+    say(f"Wrote the supervision pack for {args.worker} to {out}.")
+    return 0
+
+
 def add_report_commands(commands: Any) -> None:
     pack = commands.add_parser("pack", help="print a young person's review pack (PDF)")
     pack.add_argument("--young-person", required=True, metavar="REF")
@@ -93,3 +108,13 @@ def add_report_commands(commands: Any) -> None:
         "--password-env", metavar="VAR", help="encrypt with the password in this variable"
     )
     pack.set_defaults(run=cmd_pack)
+
+    supervision = commands.add_parser(
+        "supervision-pack", help="print one worker's caseload for supervision (PDF)"
+    )
+    supervision.add_argument("--worker", required=True, metavar="NAME", help="user or full name")
+    supervision.add_argument("--out", required=True, metavar="FILE.pdf")
+    supervision.add_argument(
+        "--password-env", metavar="VAR", help="encrypt with the password in this variable"
+    )
+    supervision.set_defaults(run=cmd_supervision_pack)

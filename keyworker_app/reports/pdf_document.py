@@ -229,7 +229,7 @@ def key_values(
     rows: Sequence[tuple[str, str | None]], s: Styles, *, label_width: float = 42 * mm
 ) -> Table:
     data = [
-        [text_flowable(label, s.cell_bold), text_flowable(value or "–", s.cell)]
+        [text_flowable(label, s.cell_bold), text_flowable(value or "–", s.cell, align_rtl=False)]
         for label, value in rows
     ]
     table = Table(data, colWidths=[label_width, CONTENT_WIDTH - label_width])
@@ -256,7 +256,7 @@ def data_table(
 ) -> Table:
     """A table with a header row repeated on every page; ``highlight`` rows are shaded amber."""
     data = [[text_flowable(h, s.cell_bold) for h in header]]
-    data += [[text_flowable(c or "", s.cell) for c in row] for row in rows]
+    data += [[text_flowable(c or "", s.cell, align_rtl=False) for c in row] for row in rows]
     if widths is None:
         widths = [CONTENT_WIDTH / len(header)] * len(header)
     else:

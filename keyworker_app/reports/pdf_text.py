@@ -52,6 +52,12 @@ def register_fonts() -> None:
         )
 
 
+def _rtl_paragraph(text: str) -> bool:
+    """The paragraph direction the bidi algorithm gives: that of its first strong letter."""
+    first = next((c for c in text if unicodedata.bidirectional(c) in ("L", "R", "AL")), "a")
+    return _is_rtl(first)
+
+
 def _is_rtl(char: str) -> bool:
     return unicodedata.bidirectional(char) in ("R", "AL")
 
@@ -119,49 +125,52 @@ class BidiParagraph(Flowable):
     """A paragraph with right-to-left text: broken into lines in logical order, each line's
     words reordered by the bidi algorithm and drawn as one shaped line."""
 
-    def __init__(self, text: str, style: ParagraphStyle, *, bold: bool = False) -> None:
+    def __init__(
+        self, text: str, style: ParagraphStyle, *, bold: bool = False, align_rtl: bool = True
+    ) -> None:
         super().__init__()
         self.text = text
         self.style = style
         self.bold = bold
-        first_strong = next(
-            (c for c in text if unicodedata.bidirectional(c) in ("L", "R", "AL")), "a"
-        )
-        self.rtl_base = _is_rtl(first_strong)
+        self.align_rtl = align_rtl  # right-align right-to-left paragraphs (not in table cells)
         self._lines: list[Paragraph] = []
 
-    def _line_style(self) -> ParagraphStyle:
+    def _line_style(self, rtl: bool) -> ParagraphStyle:
         return ParagraphStyle(
             "bidi-line",
             parent=self.style,
-            alignment=TA_RIGHT if self.rtl_base else TA_LEFT,
+            alignment=TA_RIGHT if rtl and self.align_rtl else TA_LEFT,
             shaping=1,
         )
 
-    def _break(self, width: float) -> list[str]:
+    def _break(self, width: float) -> list[tuple[str, bool]]:
+        """Lines in logical order, each with its paragraph's direction (right to left?)."""
         size = self.style.fontSize
         space = pdfmetrics.stringWidth(" ", BASE_FONT, size)
-        lines: list[str] = []
+        lines: list[tuple[str, bool]] = []
         for paragraph in self.text.split("\n"):
+            rtl = _rtl_paragraph(paragraph)
             current: list[str] = []
             used = 0.0
             for word in paragraph.split(" "):
                 w = _word_width(word, self.bold, size)
                 if current and used + space + w > width:
-                    lines.append(" ".join(current))
+                    lines.append((" ".join(current), rtl))
                     current, used = [], 0.0
                 used += (space if current else 0) + w
                 current.append(word)
-            lines.append(" ".join(current))
+            lines.append((" ".join(current), rtl))
         return lines
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        style = self._line_style()
         self._lines = []
-        for line in self._break(avail_width):
-            words = visual_words(line, rtl_base=self.rtl_base)
+        for line, rtl in self._break(avail_width):
+            words = visual_words(line, rtl_base=rtl)
             self._lines.append(
-                Paragraph(" ".join(_word_markup(w, self.bold) for w in words) or " ", style)
+                Paragraph(
+                    " ".join(_word_markup(w, self.bold) for w in words) or " ",
+                    self._line_style(rtl),
+                )
             )
         self.width = avail_width
         self.height = sum(p.wrap(avail_width, avail_height)[1] for p in self._lines)
@@ -205,10 +214,13 @@ class _Lines(Flowable):
             line.drawOn(self.canv, 0, y)
 
 
-def text_flowable(text: str | None, style: ParagraphStyle, *, bold: bool = False) -> Flowable:
-    """A paragraph of plain text (never markup) that prints whatever script it is in."""
+def text_flowable(
+    text: str | None, style: ParagraphStyle, *, bold: bool = False, align_rtl: bool = True
+) -> Flowable:
+    """A paragraph of plain text (never markup) that prints whatever script it is in.
+    ``align_rtl=False`` keeps right-to-left lines left-aligned, as in a column of names."""
     register_fonts()
     text = (text or "").replace("\r\n", "\n").strip("\n")
     if has_rtl(text):
-        return BidiParagraph(text, style, bold=bold)
+        return BidiParagraph(text, style, bold=bold, align_rtl=align_rtl)
     return Paragraph(markup(text, bold=bold) or " ", style)

@@ -16,7 +16,7 @@ from typing import Any
 from reportlab.platypus import Flowable, PageBreak, Spacer, Table, TableStyle
 
 from keyworker_app.domain.goals import goal_trend
-from keyworker_app.domain.vocabulary import ActionStatus, RecordStatus
+from keyworker_app.domain.vocabulary import ActionStatus, RecordStatus, Worry
 from keyworker_app.forms.compare import compare
 from keyworker_app.forms.print_layout import print_blocks
 from keyworker_app.forms.schema import TemplateDef
@@ -57,6 +57,12 @@ SECTIONS: dict[str, str] = {
 DEEP_DIVE = "deep_dive_review"
 SAFETY_PLAN = "safety_plan"
 WITHHELD = "[name withheld]"
+TREND_WORDS = {
+    "improving": "Improving",
+    "steady": "Steady",
+    "worsening": "Getting worse",
+    "not_scored": "No scores yet",
+}
 
 
 class PackError(ValueError):
@@ -147,6 +153,19 @@ def _in(period: tuple[date, date], value: date | datetime | None) -> bool:
         return False
     day = value.date() if isinstance(value, datetime) else value
     return period[0] <= day <= period[1]
+
+
+def _worry(code: str) -> str:
+    try:
+        return Worry(code).label
+    except ValueError:
+        return code
+
+
+def _brief(text: str, limit: int = 280) -> str:
+    """A chronology line, not the whole note (the note is under Contacts)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
 def _money(pence: int | None) -> str:
@@ -272,7 +291,7 @@ class ReviewPack:
                 _day(e.occurred_on),
                 e.category.label,
                 self.redact.text(e.title),
-                self.redact.text(e.detail),
+                _brief(self.redact.text(e.detail)),
             ]
             for e in sorted(entries, key=lambda e: e.occurred_on)
         ]
@@ -309,7 +328,7 @@ class ReviewPack:
                 ("Present", ", ".join(self.redact.present(x) for x in contact.present or [])),
             ]
             if contact.worries:
-                rows.append(("Worries", ", ".join(contact.worries)))
+                rows.append(("Worries", ", ".join(_worry(w) for w in contact.worries)))
             out.append(key_values([(k, v) for k, v in rows if v], s, label_width=24 * 2.83))
             out.append(Spacer(1, 2))
             out.append(text_flowable(self.redact.text(contact.narrative), s.body))
@@ -465,7 +484,7 @@ class ReviewPack:
                     _day(progress.goal.set_on),
                     "–" if first is None else str(first),
                     "–" if latest is None else f"{latest} ({_day(scores[-1].scored_on)})",
-                    goal_trend([x.score for x in scores]).value if scores else "–",
+                    TREND_WORDS[goal_trend([x.score for x in scores]).value] if scores else "–",
                 ]
             )
             if scores:

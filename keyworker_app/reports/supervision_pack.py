@@ -1,0 +1,153 @@
+"""The supervision pack: one worker's open caseload at a glance, for supervision. For each young
+person: the last contact, days since it (shaded past the team's visiting standard), open and
+overdue actions, and how the goals are going; then the overdue actions themselves."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from reportlab.platypus import Flowable, PageBreak
+from sqlalchemy import select
+
+from keyworker_app.domain.vocabulary import ActionStatus, CaseStatus
+from keyworker_app.reports.pdf_document import (
+    cover,
+    data_table,
+    empty_note,
+    render_pdf,
+    section,
+    styles,
+)
+from keyworker_app.reports.pdf_text import text_flowable
+from keyworker_app.reports.review_pack import TREND_WORDS
+from keyworker_app.store.caseload import Scope, caseload
+from keyworker_app.store.caseload_store import Store
+from keyworker_app.store.models import Action, Staff, YoungPerson
+from keyworker_app.store.recording import NotFound
+
+
+def _find_worker(session, name: str) -> Staff:  # type: ignore[no-untyped-def]
+    wanted = name.strip().lower()
+    workers = list(session.scalars(select(Staff).where(Staff.deleted.is_(False))))
+    exact = [w for w in workers if wanted in (w.user_name.lower(), w.display_name.lower())]
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise NotFound(f"More than one worker is called {name}; give their user name.")
+    raise NotFound(
+        f"There is no worker called {name} in this caseload; give a user name or full name as "
+        "`keyworker caseload --json` shows it."
+    )
+
+
+def build_supervision_pack(store: Store, worker: str, *, today: date | None = None) -> bytes:
+    today = today or date.today()
+    s = styles()
+    with store.reading() as session:
+        staff = _find_worker(session, worker)
+        rows = [
+            r
+            for r in caseload(
+                session,
+                scope=Scope.MINE,
+                user_name=staff.user_name,
+                include_closed=False,
+                today=today,
+            )
+            if r.status == CaseStatus.OPEN
+        ]
+        ids = [r.young_person_id for r in rows]
+        overdue = list(
+            session.execute(
+                select(Action, YoungPerson.reference)
+                .join(YoungPerson, YoungPerson.id == Action.young_person_id)
+                .where(
+                    Action.young_person_id.in_(ids),
+                    Action.status == ActionStatus.OPEN,
+                    Action.deleted.is_(False),
+                    Action.due_on < today,
+                )
+                .order_by(Action.due_on)
+            )
+        )
+        owners = {m.id: m.display_name for m in session.scalars(select(Staff))}
+        display_name = staff.display_name
+        user_name = staff.user_name
+    table_rows, shaded = [], []
+    for index, r in enumerate(sorted(rows, key=lambda r: -(r.days_since_contact or 10_000))):
+        if r.overdue_for_visit:
+            shaded.append(index)
+        table_rows.append(
+            [
+                f"{r.display_name}\n{r.reference}",
+                r.last_contact.strftime("%d %b %Y") if r.last_contact else "none",
+                "–" if r.days_since_contact is None else str(r.days_since_contact),
+                str(r.open_actions),
+                str(r.overdue_actions),
+                TREND_WORDS.get(r.goal_trend.value, r.goal_trend.value),
+            ]
+        )
+    story: list[Flowable] = cover(
+        "Supervision pack",
+        [
+            ("Worker", f"{display_name} ({user_name})"),
+            ("Open young people", str(len(rows))),
+            ("Due a visit", str(len(shaded))),
+            ("Overdue actions", str(len(overdue))),
+            ("Date", today.strftime("%d %b %Y")),
+        ],
+        s,
+        subtitle=display_name,
+    )
+    story.append(PageBreak())
+    caseload_part: list[Flowable] = (
+        [
+            text_flowable(
+                "Longest since contact first; shaded rows are past the team's visiting standard.",
+                s.muted,
+            ),
+            data_table(
+                ["Young person", "Last contact", "Days since", "Open actions", "Overdue", "Goals"],
+                table_rows,
+                s,
+                widths=[44, 24, 16, 16, 14, 24],
+                highlight=shaded,
+            ),
+        ]
+        if table_rows
+        else [empty_note("No open young people are allocated to this worker.", s)]
+    )
+    story += section("Caseload", caseload_part, s)
+    overdue_part: list[Flowable] = (
+        [
+            data_table(
+                ["Young person", "Action", "Owner", "Due", "Days over"],
+                [
+                    [
+                        reference,
+                        action.description,
+                        owners.get(action.owner_id or "", "–"),
+                        action.due_on.strftime("%d %b %Y") if action.due_on else "–",
+                        str((today - action.due_on).days) if action.due_on else "–",
+                    ]
+                    for action, reference in overdue
+                ],
+                s,
+                widths=[22, 70, 28, 22, 16],
+            )
+        ]
+        if overdue
+        else [empty_note("No overdue actions.", s)]
+    )
+    story += section("Overdue actions", overdue_part, s)
+    pdf = render_pdf(
+        story,
+        title=f"Supervision pack {user_name}",
+        subject=today.isoformat(),
+        author=store.user_name,
+        footer=f"Supervision pack · {display_name} · {today.strftime('%d %b %Y')}",
+    )
+    with store.unit_of_work() as uow:
+        uow.audit("supervision_pack", detail={"worker": user_name, "young_people": len(rows)})
+        uow.commit()
+    return pdf
