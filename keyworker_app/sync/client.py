@@ -103,7 +103,7 @@ class Connection:
     def close(self) -> None:
         self.http.close()
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _call(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.access}"} if self.access else {}
         try:
             response = self.http.request(method, path, headers=headers, **kwargs)
@@ -117,6 +117,10 @@ class Connection:
             raise DeviceWiped(
                 "This laptop was revoked by an administrator; its caseload has been wiped."
             )
+        if response.status_code == 401 and self.access and path != "/v1/auth/refresh" and retry:
+            # The access token ran out during a long sync: refresh it once and carry on.
+            self.refresh()
+            return self._call(method, path, retry=False, **kwargs)
         if response.status_code == 401:
             detail = str(_json(response).get("detail", "Sign-in refused."))
             raise SyncError(

@@ -354,3 +354,26 @@ def test_a_lost_refresh_answer_does_not_sign_the_laptop_out(
     assert references(a1) == []
     run(a1)  # the token it still holds works
     assert references(a1) == ["A001", "A002"]
+
+
+def test_an_access_token_that_runs_out_mid_sync_is_renewed(
+    teams: Database, laptop: Callable[[str], Laptop]
+) -> None:
+    from datetime import timedelta
+
+    from keyworker_app.server.models import Token
+    from keyworker_app.sync.client import Connection
+    from keyworker_app.sync.protocol import PullRequest
+
+    a1 = laptop("kwa1")
+    connection = Connection(a1.store, transport=a1.transport)
+    connection.refresh()
+    with teams.session() as session, session.begin():
+        session.execute(
+            Token.__table__.update()
+            .where(Token.kind == "access")
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+    page = connection.pull(PullRequest(cursor=0, limit=100))
+    connection.close()
+    assert {c.data.get("reference") for c in page.changes} >= {"A001", "A002"}
