@@ -90,6 +90,31 @@ def cmd_supervision_pack(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_service_report(ctx: Any, args: argparse.Namespace) -> int:
+    from keyworker_app.reports.pdf_document import save_pdf
+    from keyworker_app.reports.service_report import build_service_report, save_figures
+
+    start, end = _day(args.start, "--from"), _day(args.end, "--to")
+    out = _out(args.out)
+    json_out = _out(args.json) if args.json else None
+    store = ctx.open()
+    try:
+        pdf, figures = build_service_report(store, start, end)
+    finally:
+        store.close()
+    save_pdf(pdf, out, password=_password(args))
+    if json_out is not None:
+        save_figures(figures, json_out)
+    referrals = figures["referrals"]
+    also = f" and the figures to {json_out}" if json_out else ""
+    say(
+        f"Wrote the service report for {start:%d %b %Y} to {end:%d %b %Y} to {out}{also}: "
+        f"{referrals['received']} referrals received, {referrals['closed']} closed, "
+        f"{referrals['open']} open."
+    )
+    return 0
+
+
 def add_report_commands(commands: Any) -> None:
     pack = commands.add_parser("pack", help="print a young person's review pack (PDF)")
     pack.add_argument("--young-person", required=True, metavar="REF")
@@ -118,3 +143,15 @@ def add_report_commands(commands: Any) -> None:
         "--password-env", metavar="VAR", help="encrypt with the password in this variable"
     )
     supervision.set_defaults(run=cmd_supervision_pack)
+
+    report = commands.add_parser(
+        "service-report", help="the service's figures for a date range (PDF and JSON)"
+    )
+    report.add_argument("--from", dest="start", required=True, metavar="DATE")
+    report.add_argument("--to", dest="end", required=True, metavar="DATE")
+    report.add_argument("--out", required=True, metavar="FILE.pdf")
+    report.add_argument("--json", metavar="FILE.json", help="also write the figures as JSON")
+    report.add_argument(
+        "--password-env", metavar="VAR", help="encrypt with the password in this variable"
+    )
+    report.set_defaults(run=cmd_service_report)

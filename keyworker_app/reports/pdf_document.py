@@ -124,6 +124,8 @@ class _NumberedCanvas(Canvas):
     footer_left = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Start in our font, so no unembedded standard font is referenced anywhere.
+        kwargs["initialFontName"] = kwargs.get("initialFontName") or BASE_FONT
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
 
