@@ -113,9 +113,16 @@ def open_database(database: str | None = None, data_dir: Path | None = None) -> 
 def next_seq(session: Session, count: int = 1) -> int:
     """Reserve ``count`` change numbers; returns the first. The counter row stays locked until
     the transaction commits, so change numbers become visible strictly in order."""
-    row = session.scalars(
-        select(SequenceCounter).where(SequenceCounter.name == "change").with_for_update()
-    ).one()
+    # Lock the counter once per transaction; later calls in it reuse the locked row.
+    transaction = session.get_transaction()
+    cached = session.info.get("change_counter")
+    if cached is not None and cached[0] is transaction:
+        row = cached[1]
+    else:
+        row = session.scalars(
+            select(SequenceCounter).where(SequenceCounter.name == "change").with_for_update()
+        ).one()
+        session.info["change_counter"] = (transaction, row)
     first = row.value + 1
     row.value += count
     return first

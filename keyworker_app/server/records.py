@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from keyworker_app.server.database import next_seq
@@ -21,6 +21,34 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+ABSENT = "records_known_absent"
+
+
+def prefetch_records(session: Session, keys: set[tuple[str, str]]) -> None:
+    """Load these records into the session at once and remember which do not exist, so a push
+    of a thousand operations asks the database a few times instead of thousands."""
+    keys = set(keys)
+    found: set[tuple[str, str]] = set()
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        for record in session.scalars(
+            select(Record).where(tuple_(Record.record_type, Record.record_id).in_(chunk))
+        ):
+            found.add((record.record_type, record.record_id))
+    session.info[ABSENT] = keys - found
+
+
+def forget_prefetch(session: Session) -> None:
+    session.info.pop(ABSENT, None)
+
+
+def get_record(session: Session, record_type: str, record_id: str) -> Record | None:
+    if (record_type, record_id) in session.info.get(ABSENT, ()):
+        return None
+    return session.get(Record, (record_type, record_id))
+
+
 def scope_of(
     session: Session, record_type: str, data: dict[str, Any]
 ) -> tuple[str | None, str | None]:
@@ -32,7 +60,7 @@ def scope_of(
     young_person_id = data.get("young_person_id")
     if young_person_id is None:
         return None, data.get("team_id")
-    person = session.get(Record, ("young_person", young_person_id))
+    person = get_record(session, "young_person", young_person_id)
     return young_person_id, person.team_id if person is not None else None
 
 
@@ -47,12 +75,13 @@ def write_record(
 ) -> Record:
     """Create or replace the record's content; returns it with its new version."""
     data = {**data, "id": record_id}
-    record = session.get(Record, (record_type, record_id))
+    record = get_record(session, record_type, record_id)
     young_person_id, team_id = scope_of(session, record_type, data)
     moment = now()
     if record is None:
         record = Record(record_type=record_type, record_id=record_id, version=0, data={})
         session.add(record)
+        session.info.get(ABSENT, set()).discard((record_type, record_id))
     record.version += 1
     record.data = data
     record.deleted = bool(data.get("deleted", False))

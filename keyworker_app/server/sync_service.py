@@ -29,7 +29,9 @@ from keyworker_app.server.models import (
 from keyworker_app.server.records import (
     SHARED_TYPES,
     changed_by_others,
+    forget_prefetch,
     now,
+    prefetch_records,
     version_data,
     write_record,
 )
@@ -188,8 +190,61 @@ def push(session: Session, account: Account, device: Device, request: PushReques
     visible = visible_young_people(session, viewer)
     results: list[OpResult] = []
     counts = {"accepted": 0, "conflict": 0, "rejected": 0, "repeated": 0}
+    # Everything the request touches is read in a few queries up front.
+    op_ids = [op.op_id for op in request.ops]
+    applied = {
+        a.op_id: a
+        for start in range(0, len(op_ids), 500)
+        for a in session.scalars(
+            select(AppliedOp).where(AppliedOp.op_id.in_(op_ids[start : start + 500]))
+        )
+    }
+    wanted = {(op.record_type, op.record_id) for op in request.ops}
+    wanted |= {
+        ("young_person", op.patch["young_person_id"])
+        for op in request.ops
+        if isinstance(op.patch.get("young_person_id"), str)
+    }
+    prefetch_records(session, wanted)
+    try:
+        _push_ops(session, account, device, request, visible, applied, counts, results)
+    finally:
+        forget_prefetch(session)
+    seqs = [event.seq for event in request.audit]
+    known = {
+        seq
+        for start in range(0, len(seqs), 500)
+        for seq in session.scalars(
+            select(DeviceAudit.seq).where(
+                DeviceAudit.device_id == device.id, DeviceAudit.seq.in_(seqs[start : start + 500])
+            )
+        )
+    }
+    for event in request.audit:
+        if event.seq not in known:
+            known.add(event.seq)
+            session.add(
+                DeviceAudit(device_id=device.id, seq=event.seq, event=event.model_dump(mode="json"))
+            )
+    device.pending = request.pending
+    device.last_sync_at = now()
+    audit(session, account.user_name, "push", device.id, **counts, audit_events=len(request.audit))
+    return PushResponse(results=results)
+
+
+def _push_ops(
+    session: Session,
+    account: Account,
+    device: Device,
+    request: PushRequest,
+    visible: set[str],
+    applied: dict[str, AppliedOp],
+    counts: dict[str, int],
+    results: list[OpResult],
+) -> None:
+    viewer = Viewer(account.user_name, account.role, account.team_id)
     for op in request.ops:
-        done = session.get(AppliedOp, op.op_id)
+        done = applied.get(op.op_id)
         if done is not None:
             counts["repeated"] += 1
             results.append(
@@ -217,26 +272,16 @@ def push(session: Session, account: Account, device: Device, request: PushReques
         elif op.record_type == "young_person" and op.operation == "insert":
             visible.add(op.record_id)
         counts[result.status] += 1
-        session.add(
-            AppliedOp(
-                op_id=op.op_id,
-                user_name=account.user_name,
-                status=result.status,
-                version=result.version,
-                reason=result.reason,
-                conflict_ids=result.conflict_ids,
-            )
+        applied[op.op_id] = AppliedOp(
+            op_id=op.op_id,
+            user_name=account.user_name,
+            status=result.status,
+            version=result.version,
+            reason=result.reason,
+            conflict_ids=result.conflict_ids,
         )
+        session.add(applied[op.op_id])
         results.append(result)
-    for event in request.audit:
-        if session.get(DeviceAudit, (device.id, event.seq)) is None:
-            session.add(
-                DeviceAudit(device_id=device.id, seq=event.seq, event=event.model_dump(mode="json"))
-            )
-    device.pending = request.pending
-    device.last_sync_at = now()
-    audit(session, account.user_name, "push", device.id, **counts, audit_events=len(request.audit))
-    return PushResponse(results=results)
 
 
 def _conflict_info(conflict: Conflict) -> ConflictInfo:
