@@ -214,6 +214,17 @@ class _Lines(Flowable):
             line.drawOn(self.canv, 0, y)
 
 
+def needs_shaping(text: str) -> bool:
+    """Arabic script joins its letters, so it must go through HarfBuzz; Latin and Ge'ez print
+    correctly glyph by glyph, and shaping every word of a long pack would cost seconds."""
+    return any(0x0600 <= ord(c) <= 0x08FF or 0xFB50 <= ord(c) <= 0xFEFF for c in text)
+
+
+@functools.cache
+def _unshaped(style: ParagraphStyle) -> ParagraphStyle:
+    return ParagraphStyle(f"{style.name}-plain", parent=style, shaping=0)
+
+
 def text_flowable(
     text: str | None, style: ParagraphStyle, *, bold: bool = False, align_rtl: bool = True
 ) -> Flowable:
@@ -223,4 +234,6 @@ def text_flowable(
     text = (text or "").replace("\r\n", "\n").strip("\n")
     if has_rtl(text):
         return BidiParagraph(text, style, bold=bold, align_rtl=align_rtl)
+    if not needs_shaping(text):
+        style = _unshaped(style)
     return Paragraph(markup(text, bold=bold) or " ", style)
