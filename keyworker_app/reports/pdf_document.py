@@ -381,7 +381,7 @@ def cover(
     """A cover page: title, who and what it is about, the marking restated."""
     parts: list[Flowable] = [Spacer(1, 30 * mm), text_flowable(title, s.title)]
     if subtitle:
-        parts += [Spacer(1, 3 * mm), text_flowable(subtitle, s.h2)]
+        parts += [Spacer(1, 3 * mm), text_flowable(subtitle, s.h2, align_rtl=False)]
     parts += [Spacer(1, 12 * mm), key_values(lines, s, label_width=40 * mm), Spacer(1, 20 * mm)]
     notice = ParagraphStyle("notice", parent=s.muted, alignment=TA_CENTER)
     parts.append(

@@ -88,8 +88,8 @@ def font_name(family: str, bold: bool) -> str:
 def _word_markup(word: str, bold: bool) -> str:
     family = script_of(word)
     text = escape(word)
-    if family != "Latin":
-        text = f'<font face="{font_name(family, False)}">{text}</font>'
+    if family != "Latin":  # the script's own font, in the weight asked for
+        return f'<font face="{font_name(family, bold)}">{text}</font>'
     return f"<b>{text}</b>" if bold else text
 
 
@@ -232,6 +232,7 @@ def text_flowable(
     ``align_rtl=False`` keeps right-to-left lines left-aligned, as in a column of names."""
     register_fonts()
     text = (text or "").replace("\r\n", "\n").strip("\n")
+    bold = bold or style.fontName.endswith("-Bold")  # headings: every script in bold
     if has_rtl(text):
         return BidiParagraph(text, style, bold=bold, align_rtl=align_rtl)
     if not needs_shaping(text):
