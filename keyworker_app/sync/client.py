@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +65,10 @@ class DeviceWiped(SyncError):
     pass
 
 
+class _RevokedMeanwhile(SyncError):
+    """Seen by a background fetch: the owning thread must do the wipe."""
+
+
 @dataclass
 class SyncReport:
     pushed: int = 0
@@ -99,6 +105,7 @@ class Connection:
         self.base_url = url.rstrip("/")
         self.http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
         self.access: str | None = None
+        self.owner = threading.get_ident()  # the thread that may close and wipe the store
 
     def close(self) -> None:
         self.http.close()
@@ -113,6 +120,8 @@ class Connection:
                 "your changes are kept and will be sent at the next sync."
             ) from None
         if response.status_code == 403 and _json(response).get("code") == "device_revoked":
+            if threading.get_ident() != self.owner:
+                raise _RevokedMeanwhile  # the thread that owns the store wipes it
             wipe(self.store)
             raise DeviceWiped(
                 "This laptop was revoked by an administrator; its caseload has been wiped."
@@ -340,9 +349,32 @@ def pull_changes(
     cursor = int(setting(store, CURSOR) or 0)
     with store.reading() as session:
         held = list(session.scalars(select(YoungPerson.id)))
+    # While one page is written to the store, the next is already being fetched: the central
+    # store and the laptop work at the same time (each page still applies in order, whole).
+    ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull")
+    try:
+        _pull_pages(store, connection, report, cursor, held, ahead, allow_large_removal)
+    finally:
+        ahead.shutdown(wait=True, cancel_futures=True)
+
+
+def _pull_pages(
+    store: Store,
+    connection: Connection,
+    report: SyncReport,
+    cursor: int,
+    held: list[str],
+    ahead: ThreadPoolExecutor,
+    allow_large_removal: bool,
+) -> None:
     first = True
+    page = connection.pull(PullRequest(cursor=cursor, limit=PAGE, held=held))
     while True:
-        page = connection.pull(PullRequest(cursor=cursor, limit=PAGE, held=held if first else None))
+        following = (
+            ahead.submit(connection.pull, PullRequest(cursor=page.cursor, limit=PAGE))
+            if page.more
+            else None
+        )
         removing = set(page.removed) | {
             c.record_id
             for c in page.changes
@@ -362,10 +394,16 @@ def pull_changes(
             )
         report.pulled += apply_page(store, page.changes, page.conflicts, page.removed, page.cursor)
         report.removed += len(page.removed)
-        cursor = page.cursor
         first = False
-        if not page.more:
+        if following is None:
             return
+        try:
+            page = following.result()
+        except _RevokedMeanwhile:
+            wipe(store)
+            raise DeviceWiped(
+                "This laptop was revoked by an administrator; its caseload has been wiped."
+            ) from None
 
 
 def sync(

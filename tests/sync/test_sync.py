@@ -377,3 +377,30 @@ def test_an_access_token_that_runs_out_mid_sync_is_renewed(
     page = connection.pull(PullRequest(cursor=0, limit=100))
     connection.close()
     assert {c.data.get("reference") for c in page.changes} >= {"A001", "A002"}
+
+
+def test_a_pull_of_many_pages_brings_everything_in_order(
+    teams: Database, laptop: Callable[[str], Laptop], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages are fetched one ahead while the previous one is written; all of them arrive."""
+    import keyworker_app.sync.client as client
+
+    a1 = laptop("kwa1")
+    run(a1)
+    for n in range(7):
+        note(a1, "A001" if n % 2 else "A002", f"paged note {n}")
+    run(a1)
+    monkeypatch.setattr(client, "PAGE", 2)
+    a2 = laptop("kwa2")
+    run(a2)
+    assert {f"paged note {n}" for n in range(7)} <= notes(a2)
+    assert references(a2) == ["A001", "A002"]
+    with a2.store.reading() as session:
+        from keyworker_app.store.models import StoreSetting
+        from keyworker_app.sync.replica import CURSOR
+
+        cursor = int(session.get(StoreSetting, CURSOR).value)
+    with teams.session() as session:
+        from keyworker_app.server.models import ChangeEntry
+
+        assert cursor == session.scalar(select(func.max(ChangeEntry.seq)))
