@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from keyworker_app import __version__
+from keyworker_app.cli_export import add_export_csv_command
 from keyworker_app.cli_forms import cmd_forms_list, cmd_forms_validate
 from keyworker_app.cli_reports import add_report_commands
 from keyworker_app.domain.vocabulary import ContactType
@@ -643,6 +644,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--skip-invalid", action="store_true", help="import the good rows, skip bad ones"
     )
     imp.set_defaults(run=cmd_import_csv)
+    add_export_csv_command(commands)
 
     forms = commands.add_parser("forms", help="practice templates: list them, check new ones")
     forms_commands = forms.add_subparsers(dest="forms_command", metavar="ACTION", required=True)

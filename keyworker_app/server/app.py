@@ -45,6 +45,9 @@ def create_app(database: Database) -> FastAPI:
         description="Sync for the Keyworker desktop app: sign-in, push, pull and conflicts.",
     )
 
+    # scope="function": the commit happens before the answer is sent. Otherwise a laptop could
+    # be told "accepted" (and drop its copy) for a change whose commit then failed, or be given
+    # a token that is not yet in the database when its next request arrives.
     def session() -> Iterator[Session]:
         db_session = database.session()
         try:
@@ -57,7 +60,7 @@ def create_app(database: Database) -> FastAPI:
             db_session.close()
 
     def signed_in(
-        db: Annotated[Session, Depends(session)],
+        db: Annotated[Session, Depends(session, scope="function")],
         authorization: Annotated[str | None, Header()] = None,
     ) -> tuple[Session, Account, Device]:
         if not authorization or not authorization.startswith("Bearer "):
@@ -100,7 +103,9 @@ def create_app(database: Database) -> FastAPI:
         )
 
     @app.post("/v1/auth/login", responses=errors)
-    def login(body: LoginRequest, db: Annotated[Session, Depends(session)]) -> Tokens:
+    def login(
+        body: LoginRequest, db: Annotated[Session, Depends(session, scope="function")]
+    ) -> Tokens:
         try:
             account, access, refresh = accounts.sign_in(
                 db, body.user, body.password, body.device_id, body.device_name
@@ -111,7 +116,9 @@ def create_app(database: Database) -> FastAPI:
         return _tokens(db, account, access, refresh)
 
     @app.post("/v1/auth/refresh", responses=errors)
-    def refresh(body: RefreshRequest, db: Annotated[Session, Depends(session)]) -> Tokens:
+    def refresh(
+        body: RefreshRequest, db: Annotated[Session, Depends(session, scope="function")]
+    ) -> Tokens:
         account, access, new_refresh = accounts.refresh(db, body.refresh_token, body.device_id)
         return _tokens(db, account, access, new_refresh)
 

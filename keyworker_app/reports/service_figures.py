@@ -1,0 +1,216 @@
+"""The service's figures for a date range, as a scrutiny committee report gives them: referrals
+received, closed and open, risk categories at referral, outcomes at closure, placements started
+per financial year, the full-year cost effect of placements ended and started, and worker
+capacity.
+
+Everything is counted from the local store; tombstoned records (and the records of a tombstoned
+young person) never count. Both ends of the range are included. The result is plain JSON
+(numbers, strings, lists and dicts) so it can be saved next to the PDF and checked by hand.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keyworker_app.domain.dates import financial_year
+from keyworker_app.domain.vocabulary import (
+    CaseStatus,
+    Outcome,
+    PlacementType,
+    RiskCategory,
+    Vocabulary,
+)
+from keyworker_app.store.models import Placement, Referral, Staff, Team, YoungPerson
+
+__all__ = ["financial_year", "percent", "service_figures"]
+
+WEEKS_A_YEAR = 52
+
+
+def percent(part: int, whole: int) -> float:
+    """``part`` as a percentage of ``whole`` to one decimal place, halves rounded up (as a
+    reader rounds by hand: 1 of 16 is 6.3%, where float rounding would say 6.2%); 0.0 when
+    ``whole`` is 0."""
+    if not whole:
+        return 0.0
+    exact = Decimal(part * 100) / Decimal(whole)
+    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _in(day: date | None, start: date, end: date) -> bool:
+    return day is not None and start <= day <= end
+
+
+def _pounds(pence: int) -> float:
+    # Sums are kept in whole pence and turned into pounds once, so no float error accumulates.
+    return pence / 100
+
+
+def _tally(vocabulary: type[Vocabulary], codes: Iterable[object]) -> dict[str, int]:
+    """Counts per code, every code of the vocabulary present (zero when none). A code written
+    by a newer version of Keyworker (read back as raw text) is counted under its own key."""
+    counts: dict[str, int] = dict.fromkeys(vocabulary.codes(), 0)
+    for code, n in Counter(str(c) for c in codes).items():
+        counts[code] = counts.get(code, 0) + n
+    return counts
+
+
+def _financial_years(start: date, end: date) -> list[str]:
+    """Every financial year the range touches, so a year with no placements shows as zeros
+    rather than vanishing from a trend."""
+    first, last = int(financial_year(start)[:4]), int(financial_year(end)[:4])
+    return [financial_year(date(year, 4, 1)) for year in range(first, last + 1)]
+
+
+@dataclass(frozen=True)
+class _Live:
+    """The store's records that count: none tombstoned, none belonging to a tombstoned
+    young person."""
+
+    referrals: list[Referral]
+    placements: list[Placement]
+    open_people: list[YoungPerson]
+
+    @classmethod
+    def read(cls, session: Session) -> _Live:
+        live_person = YoungPerson.deleted.is_(False)
+        referrals = session.scalars(
+            select(Referral)
+            .join(YoungPerson, Referral.young_person_id == YoungPerson.id)
+            .where(Referral.deleted.is_(False), live_person)
+        )
+        placements = session.scalars(
+            select(Placement)
+            .join(YoungPerson, Placement.young_person_id == YoungPerson.id)
+            .where(Placement.deleted.is_(False), live_person)
+        )
+        open_people = session.scalars(
+            select(YoungPerson).where(live_person, YoungPerson.status == CaseStatus.OPEN)
+        )
+        return cls(list(referrals), list(placements), list(open_people))
+
+
+def _referral_figures(referrals: list[Referral], start: date, end: date) -> dict[str, Any]:
+    received = [r for r in referrals if _in(r.referral_date, start, end)]
+    closed = [r for r in referrals if _in(r.closed_date, start, end)]
+    # Open at the end of the range: referred by then and not yet closed by then. A referral
+    # with no referral date (some imported ones) cannot be placed in time, so it is not counted.
+    still_open = [
+        r
+        for r in referrals
+        if r.referral_date is not None
+        and r.referral_date <= end
+        and (r.closed_date is None or r.closed_date > end)
+    ]
+    risks = _tally(RiskCategory, (r.risk_category for r in received if r.risk_category))
+    return {
+        "received": len(received),
+        "closed": len(closed),
+        "open": len(still_open),
+        "by_risk_category": {
+            code: {"count": n, "percent": percent(n, len(received))} for code, n in risks.items()
+        },
+        # So the categories' percentages visibly add up to 100 with these.
+        "risk_category_not_recorded": sum(1 for r in received if r.risk_category is None),
+        "closed_outcome_not_recorded": sum(1 for r in closed if r.outcome is None),
+    }
+
+
+def _placements_started(placements: list[Placement], start: date, end: date) -> dict[str, Any]:
+    started: dict[str, list[Placement]] = {year: [] for year in _financial_years(start, end)}
+    for p in placements:
+        if _in(p.start_date, start, end):
+            started[financial_year(p.start_date)].append(p)
+    by_year: dict[str, dict[str, int]] = {}
+    for year, those in started.items():
+        counts = _tally(PlacementType, (p.placement_type for p in those))
+        # Unknown (None) means not recorded, not in area: only an explicit "no" counts.
+        counts["out_of_area"] = sum(1 for p in those if p.in_area is False)
+        by_year[year] = counts
+    return by_year
+
+
+def _cost(placements: list[Placement], start: date, end: date) -> dict[str, Any]:
+    ended = [p for p in placements if _in(p.end_date, start, end)]
+    new = [p for p in placements if _in(p.start_date, start, end)]
+    saving = sum(p.weekly_cost_pence or 0 for p in ended) * WEEKS_A_YEAR
+    cost_of_new = sum(p.weekly_cost_pence or 0 for p in new) * WEEKS_A_YEAR
+    return {
+        "full_year_saving_from_ended": _pounds(saving),
+        "full_year_cost_of_new": _pounds(cost_of_new),
+        # Cost of new less saving from ended: positive means the year's placement spend rose,
+        # negative means a net saving.
+        "net_full_year": _pounds(cost_of_new - saving),
+        # Placements in either sum with no weekly cost recorded: the sums leave them out.
+        "placements_without_cost": len(
+            {p.id for p in (*ended, *new) if p.weekly_cost_pence is None}
+        ),
+    }
+
+
+def _capacity(session: Session, open_people: list[YoungPerson], cap_default: int) -> dict[str, Any]:
+    """Open young people per keyworker now. The store keeps who holds a case now, not who held
+    it when, so capacity is as things stand, whatever the range."""
+    held = Counter(p.keyworker_id for p in open_people if p.keyworker_id)
+    live_staff = select(Staff).where(Staff.id.in_(list(held)), Staff.deleted.is_(False))
+    staff = {s.id: s for s in session.scalars(live_staff)}
+    teams = {t.id: t for t in session.scalars(select(Team).where(Team.deleted.is_(False)))}
+    workers: list[dict[str, Any]] = []
+    for staff_id, n in held.items():
+        worker = staff.get(staff_id)
+        if worker is None:
+            continue  # held by a deleted worker: counted as unallocated below
+        team = teams.get(worker.team_id or "")
+        cap = (team.caseload_cap if team else 0) or cap_default
+        workers.append(
+            {
+                "worker": worker.display_name,
+                "user_name": worker.user_name,
+                "team": team.name if team else None,
+                "open": n,
+                "cap": cap,
+                "over_cap": n > cap,
+            }
+        )
+    workers.sort(key=lambda w: (w["team"] or "", w["worker"].casefold(), w["user_name"]))
+    allocated = sum(w["open"] for w in workers)
+    return {
+        "workers": workers,
+        "totals": {
+            "open": len(open_people),
+            "allocated": allocated,
+            "unallocated": len(open_people) - allocated,
+            "workers": len(workers),
+            "over_cap": sum(1 for w in workers if w["over_cap"]),
+        },
+    }
+
+
+def service_figures(
+    session: Session, start: date, end: date, *, cap_default: int = 12
+) -> dict[str, Any]:
+    """The service's figures for ``start`` to ``end`` inclusive, as JSON-ready nested dicts.
+
+    ``cap_default`` is the caseload cap for a worker whose team has none. Raises ValueError
+    when the range starts after it ends.
+    """
+    if start > end:
+        raise ValueError("The range starts after it ends; give a start date before the end date")
+    live = _Live.read(session)
+    closed_in_range = [r for r in live.referrals if _in(r.closed_date, start, end)]
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "referrals": _referral_figures(live.referrals, start, end),
+        "outcomes": _tally(Outcome, (r.outcome for r in closed_in_range if r.outcome)),
+        "placements_started": _placements_started(live.placements, start, end),
+        "cost": _cost(live.placements, start, end),
+        "capacity": _capacity(session, live.open_people, cap_default),
+    }
