@@ -48,6 +48,18 @@ def figures_for(store: Store, start: date, end: date) -> dict[str, Any]:
         return service_figures(session, start, end)
 
 
+def _display_name(store: Store) -> str:
+    from sqlalchemy import select
+
+    from keyworker_app.store.models import Staff
+
+    with store.reading() as session:
+        name = session.scalars(
+            select(Staff.display_name).where(Staff.user_name == store.user_name)
+        ).first()
+    return name or store.user_name
+
+
 def report_story(figures: dict[str, Any], prepared_by: str, today: date) -> list[Flowable]:
     s = styles()
     period = figures["period"]
@@ -75,6 +87,9 @@ def report_story(figures: dict[str, Any], prepared_by: str, today: date) -> list
         [_label(RiskCategory, code), str(v["count"]), f"{v['percent']:.1f}%"]
         for code, v in by_risk.items()
     ]
+    unrecorded = referrals.get("risk_category_not_recorded", 0)
+    if unrecorded:
+        risk_rows.append(["Not recorded", str(unrecorded), ""])
     story += section(
         "Referrals",
         [
@@ -91,7 +106,7 @@ def report_story(figures: dict[str, Any], prepared_by: str, today: date) -> list
             text_flowable("Referrals received, by risk category at referral", s.h3),
             data_table(["Risk category", "Referrals", "Share"], risk_rows, s, widths=[80, 20, 20]),
             Spacer(1, 6),
-            bar_chart([r[0] for r in risk_rows], [v["count"] for v in by_risk.values()]),
+            bar_chart([r[0] for r in risk_rows], [int(r[1]) for r in risk_rows]),
         ],
         s,
     )
@@ -206,7 +221,7 @@ def build_service_report(
     today = today or date.today()
     figures = figures_for(store, start, end)
     pdf = render_pdf(
-        report_story(figures, store.user_name, today),
+        report_story(figures, _display_name(store), today),
         title="Service report",
         subject=f"{start.isoformat()} to {end.isoformat()}",
         author=store.user_name,
