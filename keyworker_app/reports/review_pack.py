@@ -354,6 +354,9 @@ class ReviewPack:
             )
         return out
 
+    def _by(self, author: str | None) -> str:
+        return f" by {self.record.name_of(author)}" if author else ""
+
     def _latest(self, predicate: Callable[[_Form], bool]) -> _Form | None:
         chosen = [f for f in self.forms if predicate(f)]
         chosen.sort(key=lambda f: f.response.finalised_at or datetime.min)
@@ -367,8 +370,8 @@ class ReviewPack:
         out: list[Flowable] = [
             text_flowable(
                 f"{current.template.title}, revision {current.response.revision_number}, "
-                f"finalised {_day(current.response.finalised_at)} by "
-                f"{self.record.name_of(current.response.author)}.",
+                f"finalised {_day(current.response.finalised_at)}"
+                f"{self._by(current.response.author)}.",
                 s.muted,
             )
         ]
@@ -584,8 +587,7 @@ class ReviewPack:
             return [empty_note("No safety plan has been finalised.", self.s)]
         return [
             text_flowable(
-                f"Finalised {_day(plan.response.finalised_at)} by "
-                f"{self.record.name_of(plan.response.author)}.",
+                f"Finalised {_day(plan.response.finalised_at)}{self._by(plan.response.author)}.",
                 self.s.muted,
             ),
             *form_flowables(
