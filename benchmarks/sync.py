@@ -55,6 +55,8 @@ def server(database_url: str) -> Iterator[str]:
     import httpx
 
     port = free_port()
+    # The server's own log, for when something goes wrong (never a pipe nobody reads).
+    log = open(Path(tempfile.gettempdir()) / f"kw-bench-server-{port}.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("keyworker-server")),
@@ -65,7 +67,7 @@ def server(database_url: str) -> Iterator[str]:
             str(port),
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     address = f"http://127.0.0.1:{port}"
     try:
@@ -76,7 +78,7 @@ def server(database_url: str) -> Iterator[str]:
             except httpx.HTTPError:
                 time.sleep(0.1)
         else:
-            raise SystemExit(f"the central store did not start: {process.stderr.read()!r}")
+            raise SystemExit(f"the central store did not start; see {log.name}")
         yield address
     finally:
         process.terminate()
@@ -85,6 +87,7 @@ def server(database_url: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:  # idle keep-alive connections hold it open
             process.kill()
             process.wait()
+        log.close()
 
 
 def fresh_database(kind: str, admin_url: str | None, folder: Path) -> str:
@@ -305,7 +308,8 @@ def concurrent_devices(admin_url: str, devices: int, folder: Path, rounds: int =
                 started = time.perf_counter()
                 try:
                     report = sync(store)
-                    assert report.accepted == 1 and report.rejected == 0, report
+                    # (more than one when an earlier round's change was kept for later)
+                    assert report.accepted >= 1 and report.rejected == 0, report
                 except Exception as error:  # noqa: BLE001 - counted and reported
                     with lock:
                         errors.append(f"{type(error).__name__}: {error}")

@@ -11,6 +11,8 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.orm import Session
 
 from keyworker_app import __version__
@@ -76,6 +78,17 @@ def create_app(database: Database) -> FastAPI:
     async def _revoked(_: Request, error: DeviceRevoked) -> JSONResponse:
         return JSONResponse({"detail": str(error), "code": REVOKED}, status_code=403)
 
+    @app.exception_handler(SQLAlchemyTimeout)
+    @app.exception_handler(OperationalError)
+    async def _busy(_: Request, error: Exception) -> JSONResponse:
+        # No free connection, or the database chose this transaction to break a lock wait:
+        # nothing was committed, so the laptop keeps its changes and tries again.
+        return JSONResponse(
+            {"detail": "The central store is busy; try again in a moment."},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
     @app.exception_handler(SyncRefused)
     async def _sync_refused(_: Request, error: SyncRefused) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=409)
@@ -127,8 +140,7 @@ def create_app(database: Database) -> FastAPI:
         body: PushRequest, auth: Annotated[tuple[Session, Account, Device], Depends(signed_in)]
     ) -> PushResponse:
         db, account, device = auth
-        next_seq(db, 0)  # take the write lock before reading anything
-        return push(db, account, device, body)
+        return push(db, account, device, body)  # locks the records it merges into
 
     @app.post("/v1/sync/pull", responses=errors)
     def pull_changes(
@@ -146,7 +158,7 @@ def create_app(database: Database) -> FastAPI:
         auth: Annotated[tuple[Session, Account, Device], Depends(signed_in)],
     ) -> ConflictInfo:
         db, account, device = auth
-        next_seq(db, 0)
+        next_seq(db, 0)  # one resolution at a time: read the conflict only under the lock
         text = body.text if isinstance(body, KeepText) else None
         return resolve(db, account, device, conflict_id, text, body.keep)
 

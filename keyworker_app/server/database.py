@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from keyworker_app.server.models import SequenceCounter
+from keyworker_app.server.models import ChangeEntry, SequenceCounter
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_FILE = "central.db"
@@ -51,7 +51,8 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Enough connections for a burst of laptops; a request that still finds none gets a 503.
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20, pool_timeout=20)
 
 
 def _alembic(connection: Any = None) -> Config:
@@ -87,6 +88,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessions, "before_commit", _number_changes)
+        event.listen(self.sessions, "after_rollback", _forget_changes)
 
     def session(self) -> Session:
         return self.sessions()
@@ -108,6 +111,31 @@ def open_database(database: str | None = None, data_dir: Path | None = None) -> 
             f"{str(error).splitlines()[0][:200]}); check the --database URL and that it is running."
         ) from None
     return db
+
+
+PENDING_CHANGES = "pending_change_entries"
+
+
+def queue_change(session: Session, entry: ChangeEntry) -> None:
+    """Add ``entry`` to the change feed when the transaction commits. Numbers are given out at
+    commit, under the counter's lock, so writers hold that lock for a moment instead of for
+    their whole transaction, and numbers still become visible strictly in order."""
+    session.info.setdefault(PENDING_CHANGES, []).append(entry)
+
+
+def _number_changes(session: Session) -> None:
+    pending = session.info.pop(PENDING_CHANGES, None)
+    if not pending:
+        return
+    first = next_seq(session, len(pending))
+    for offset, entry in enumerate(pending):
+        entry.seq = first + offset
+    session.add_all(pending)
+    session.flush()
+
+
+def _forget_changes(session: Session, *_: Any) -> None:
+    session.info.pop(PENDING_CHANGES, None)
 
 
 def next_seq(session: Session, count: int = 1) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from keyworker_app.server.database import next_seq
+from keyworker_app.server.database import queue_change
 from keyworker_app.server.models import ChangeEntry, Record, RecordVersion
 
 # Records that belong to no young person and are visible to everyone signed in.
@@ -24,17 +24,22 @@ def now() -> datetime:
 ABSENT = "records_known_absent"
 
 
-def prefetch_records(session: Session, keys: set[tuple[str, str]]) -> None:
+def prefetch_records(session: Session, keys: set[tuple[str, str]], *, lock: bool = False) -> None:
     """Load these records into the session at once and remember which do not exist, so a push
-    of a thousand operations asks the database a few times instead of thousands."""
+    of a thousand operations asks the database a few times instead of thousands. ``lock`` takes
+    their row locks (in key order, so two pushes cannot deadlock) for a read-merge-write: two
+    laptops changing one record wait for each other, laptops changing different ones do not."""
     keys = set(keys)
     found: set[tuple[str, str]] = set()
     ordered = sorted(keys)
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
-        for record in session.scalars(
-            select(Record).where(tuple_(Record.record_type, Record.record_id).in_(chunk))
-        ):
+        query = (
+            select(Record)
+            .where(tuple_(Record.record_type, Record.record_id).in_(chunk))
+            .order_by(Record.record_type, Record.record_id)
+        )
+        for record in session.scalars(query.with_for_update() if lock else query):
             found.add((record.record_type, record.record_id))
     session.info[ABSENT] = keys - found
 
@@ -99,15 +104,15 @@ def write_record(
             device_id=device_id,
         )
     )
-    session.add(
+    queue_change(
+        session,
         ChangeEntry(
-            seq=next_seq(session),
             kind="record",
             record_type=record_type,
             record_id=record_id,
             young_person_id=young_person_id,
             team_id=team_id,
-        )
+        ),
     )
     if record_type == "young_person":
         _follow_team_move(session, record_id, team_id)

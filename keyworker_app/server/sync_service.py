@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from keyworker_app.domain.ids import new_id
 from keyworker_app.server.access import CASE_ROLES, Viewer, visible_young_people
 from keyworker_app.server.accounts import audit
-from keyworker_app.server.database import next_seq
+from keyworker_app.server.database import queue_change
 from keyworker_app.server.models import (
     Account,
     AppliedOp,
@@ -115,15 +115,15 @@ def _conflict(
         status="open",
     )
     session.add(conflict)
-    session.add(
+    queue_change(
+        session,
         ChangeEntry(
-            seq=next_seq(session),
             kind="conflict",
             record_type=record.record_type,
             record_id=conflict.id,
             young_person_id=record.young_person_id,
             team_id=record.team_id,
-        )
+        ),
     )
     return conflict
 
@@ -205,7 +205,7 @@ def push(session: Session, account: Account, device: Device, request: PushReques
         for op in request.ops
         if isinstance(op.patch.get("young_person_id"), str)
     }
-    prefetch_records(session, wanted)
+    prefetch_records(session, wanted, lock=True)
     try:
         _push_ops(session, account, device, request, visible, applied, counts, results)
     finally:
@@ -436,15 +436,15 @@ def resolve(
     conflict.status = "resolved"
     conflict.resolved_by = account.user_name
     conflict.resolution = chosen
-    session.add(
+    queue_change(
+        session,
         ChangeEntry(
-            seq=next_seq(session),
             kind="conflict",
             record_type=conflict.record_type,
             record_id=conflict.id,
             young_person_id=conflict.young_person_id,
             team_id=conflict.team_id,
-        )
+        ),
     )
     audit(session, account.user_name, "resolve_conflict", device.id, conflict=conflict.id, how=how)
     return _conflict_info(conflict)

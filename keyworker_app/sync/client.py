@@ -113,7 +113,13 @@ class Connection:
     def _call(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.access}"} if self.access else {}
         try:
-            response = self.http.request(method, path, headers=headers, **kwargs)
+            try:
+                response = self.http.request(method, path, headers=headers, **kwargs)
+            except httpx.RemoteProtocolError:
+                # The server closed a kept-alive connection as we reused it. Every call is
+                # safe to repeat (op ids, cursors, a refresh token kept until its successor
+                # is used), so try once more on a fresh connection.
+                response = self.http.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as error:
             raise SyncError(
                 f"The central store at {self.base_url} did not answer ({type(error).__name__}); "
@@ -134,6 +140,11 @@ class Connection:
             detail = str(_json(response).get("detail", "Sign-in refused."))
             raise SyncError(
                 detail if "login" in detail else f"{detail} Run `keyworker login` again."
+            )
+        if response.status_code == 503:
+            raise SyncError(
+                "The central store is busy; your changes are kept and will be sent at the next "
+                "sync."
             )
         if response.status_code >= 400:
             raise SyncError(
