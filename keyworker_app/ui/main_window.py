@@ -47,6 +47,7 @@ from keyworker_app.ui.form_flow import FormFlow
 from keyworker_app.ui.form_pages import FormPage, FormsList
 from keyworker_app.ui.idle import IdleWatcher
 from keyworker_app.ui.messages import friendly
+from keyworker_app.ui.print_flow import PrintFlow
 from keyworker_app.ui.record_page import VIEWS, RecordPage
 from keyworker_app.ui.recording_flow import RecordingFlow
 from keyworker_app.ui.sync_flow import SyncFlow
@@ -97,7 +98,7 @@ class DraftSlot:
     history: list[str] = field(default_factory=list)
 
 
-class MainWindow(RecordingFlow, FormFlow, SyncFlow, QMainWindow):
+class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
     ready = Signal()  # the requested screen has finished loading (used by --screenshot)
     failed = Signal(str)  # opening failed; the message says why
     locked = Signal()
@@ -241,6 +242,9 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, QMainWindow):
         file_menu.addAction(action("&New contact", QKeySequence.StandardKey.New, self.new_contact))
         file_menu.addAction(
             action("&Save draft", QKeySequence.StandardKey.Save, self.editor.save_now)
+        )
+        file_menu.addAction(
+            action("&Print review pack…", QKeySequence.StandardKey.Print, self.print_review_pack)
         )
         file_menu.addSeparator()
         file_menu.addAction(action("&Lock", "Ctrl+L", lambda: self.lock("Locked.")))
