@@ -149,3 +149,23 @@ def test_the_fonts_are_embedded_as_subsets() -> None:
         "NotoSansEthiopic-Regular",
     }
     assert Path(resources_dir() / "fonts" / "OFL.txt").exists()
+
+
+def test_every_letter_has_a_glyph_in_the_font_chosen_for_its_word() -> None:
+    """No black boxes: names and notes in the service's languages, letter by letter."""
+    from reportlab.pdfbase import pdfmetrics
+
+    pdf_text.register_fonts()
+    texts = [t for t, _ in SAMPLES.values()] + [
+        "Dafydd ap Siôn Llŵyd, Ŷr Wyddgrug",  # Welsh
+        "Łukasz Wróblewski, Źródło, Śląsk, Żółć",  # Polish
+        "ځواک ډېر ښه ږغ ګل ړومبی ۍ",  # Pashto's own letters
+        "محمد عبدالله الأمين",  # Arabic
+        "ፍሬሕይወት ገብረመድህን",  # Tigrinya
+    ]
+    missing = []
+    for text in texts:
+        for word in text.split():
+            face = pdfmetrics.getFont(pdf_text.font_name(pdf_text.script_of(word), False)).face
+            missing += [f"{c!r} in {word}" for c in word if ord(c) not in face.charToGlyph]
+    assert not missing
