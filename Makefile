@@ -29,6 +29,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check keyworker_app tests benchmarks
 	$(BIN)/lint-imports
 
+# Benchmarks: a table on the screen, the figures as JSON in $(BENCH_OUT). QUICK=1: under 3 min.
+# A Python already on PATH with Keyworker installed from this checkout is used as it is.
+BENCH_OUT ?= benchmarks/latest.json
+BENCH_PY := $(shell p=$$(command -v python 2>/dev/null) && "$$p" -I -c 'import sys, pathlib, \
+	keyworker_app as k; sys.exit(pathlib.Path(k.__file__).resolve().parents[1] != \
+	pathlib.Path("$(CURDIR)").resolve())' 2>/dev/null && echo "$$p")
+bench: $(if $(BENCH_PY),,$(STAMP))
+	BENCH_OUT=$(BENCH_OUT) QT_QPA_PLATFORM=offscreen $(or $(BENCH_PY),$(BIN)/python) \
+		benchmarks/run.py $(if $(QUICK),--quick)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 

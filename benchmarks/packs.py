@@ -1,12 +1,13 @@
 """Review pack speed, against a plain ReportLab document of the same text.
 
-    .venv/bin/python benchmarks/packs.py [--rounds 3]
+    .venv/bin/python benchmarks/packs.py [--quick]
 
-Two synthetic young people in a fresh encrypted store: one with a year of weekly contacts, a 5 Ps
-formulation and three scored goals; one with 500 contacts. For each, the median time to build
-the review pack (all sections), and the median time ReportLab takes for a plain document of the
-same contact text (one font, no shaping, no tables): the ratio is the cost of everything a pack
-adds (layout from templates, marking and numbering, charts, Unicode fonts and shaping).
+Synthetic young people in a fresh encrypted store, each with a 5 Ps formulation, three goals
+scored every two months and a year of contacts: 52, 208 and 832 of them (13, 52 and 208 with
+--quick). For each, the median time to build the review pack (all sections), and the median
+time ReportLab takes for a plain document of the same contact text (one font, no shaping, no
+tables): the ratio is the cost of everything a pack adds (layout from templates, marking and
+numbering, charts, Unicode fonts and shaping).
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 TODAY = date(2026, 11, 20)
 SENTENCES = [
     "Met at the youth hub after school and talked about the week.",
@@ -41,7 +42,7 @@ def _narrative(rng: random.Random) -> str:
     return " ".join(rng.choice(SENTENCES) for _ in range(rng.randint(5, 9)))
 
 
-def build_store(folder: Path):  # type: ignore[no-untyped-def]
+def build_store(folder: Path, counts: tuple[int, ...]):  # type: ignore[no-untyped-def]
     from keyworker_app.demo.practice_forms import _answers
     from keyworker_app.domain.vocabulary import ContactType, Role, ScoreStage
     from keyworker_app.forms.library import load_library
@@ -65,7 +66,7 @@ def build_store(folder: Path):  # type: ignore[no-untyped-def]
         )
         uow.add(worker)
         people = []
-        for reference, given in (("YEAR-1", "Maya"), ("MANY-500", "Leon")):
+        for reference, given in ((f"PACK-{n}", "Maya") for n in counts):
             person = YoungPerson(
                 reference=reference,
                 given_name=given,
@@ -105,34 +106,39 @@ def build_store(folder: Path):  # type: ignore[no-untyped-def]
             uow.insert_many(Contact, rows)
             uow.commit()
 
-    contacts(people[0], 52, timedelta(days=7))
-    contacts(people[1], 500, timedelta(hours=17))
     library = load_library()
     five_ps = library.latest("five_ps_formulation")
-    response = start_response(
-        store,
-        five_ps,
-        young_person_id=people[0].id,
-        answers=_answers(rng, five_ps, TODAY, [worker.id]),
-    )
-    finalise_response(store, response.id)
-    for n in range(3):
-        with store.unit_of_work() as uow:
-            goal = Goal(
-                young_person_id=people[0].id,
-                description=f"Goal {n + 1}: {SENTENCES[n]}",
-                set_on=TODAY - timedelta(days=360),
-            )
-            uow.add(goal)
-            uow.commit()
-        for month in range(0, 12, 2):
-            score_goal(
-                store,
-                goal.id,
-                min(10, 2 + month // 2 + n),
-                ScoreStage.REVIEW,
-                TODAY - timedelta(days=360 - 30 * month),
-            )
+
+    def extras(person) -> None:  # type: ignore[no-untyped-def]
+        """A 5 Ps formulation and three goals scored every two months."""
+        response = start_response(
+            store,
+            five_ps,
+            young_person_id=person.id,
+            answers=_answers(rng, five_ps, TODAY, [worker.id]),
+        )
+        finalise_response(store, response.id)
+        for n in range(3):
+            with store.unit_of_work() as uow:
+                goal = Goal(
+                    young_person_id=person.id,
+                    description=f"Goal {n + 1}: {SENTENCES[n]}",
+                    set_on=TODAY - timedelta(days=360),
+                )
+                uow.add(goal)
+                uow.commit()
+            for month in range(0, 12, 2):
+                score_goal(
+                    store,
+                    goal.id,
+                    min(10, 2 + month // 2 + n),
+                    ScoreStage.REVIEW,
+                    TODAY - timedelta(days=360 - 30 * month),
+                )
+
+    for person, count in zip(people, counts, strict=True):
+        contacts(person, count, timedelta(days=365) / count)
+        extras(person)
     return store
 
 
@@ -176,28 +182,54 @@ def timed(fn, rounds: int) -> tuple[float, object]:  # type: ignore[no-untyped-d
     return statistics.median(times), result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+def figures(quick: bool) -> list:  # type: ignore[type-arg]
+    """The review pack of a young person with a year of contacts, a formulation and three
+    scored goals, at 1x, 4x and 16x the contacts (weekly, twice a week... in the year)."""
+    from harness import Figure, scratch
     from pypdf import PdfReader
 
     from keyworker_app.reports.review_pack import PackRequest, build_review_pack
 
-    store = build_store(Path(tempfile.mkdtemp(prefix="kw-packs-")) / "data")
-    for reference, label in (
-        ("YEAR-1", "a year of weekly contacts, formulation, 3 goals"),
-        ("MANY-500", "500 contacts"),
-    ):
-        request = PackRequest(reference=reference, start=TODAY - timedelta(days=400), end=TODAY)
-        pack_s, pdf = timed(lambda r=request: build_review_pack(store, r, today=TODAY), args.rounds)
-        plain_s, _ = timed(lambda ref=reference: plain_document(store, ref), args.rounds)
-        pages = len(PdfReader(io.BytesIO(pdf)).pages)  # type: ignore[arg-type]
-        print(
-            f"{label}: pack {pack_s:.2f} s ({pages} pages), plain ReportLab {plain_s:.2f} s, "
-            f"ratio {pack_s / plain_s:.1f}x"
-        )
-    store.close()
+    base = 13 if quick else 52
+    rounds = 1 if quick else 3
+    counts = tuple(base * scale for scale in (1, 4, 16))
+    folder = scratch("packs")
+    store = build_store(folder / "data", counts)
+    out = []
+    try:
+        for scale, count in zip((1, 4, 16), counts, strict=True):
+            reference = f"PACK-{count}"
+            request = PackRequest(reference=reference, start=TODAY - timedelta(days=400), end=TODAY)
+            pack_s, pdf = timed(lambda r=request: build_review_pack(store, r, today=TODAY), rounds)
+            plain_s, _ = timed(lambda ref=reference: plain_document(store, ref), rounds)
+            pages = len(PdfReader(io.BytesIO(pdf)).pages)  # type: ignore[arg-type]
+            out.append(
+                Figure(
+                    f"review pack, {count:,} contacts + formulation + 3 goals ({pages} pages)",
+                    pack_s,
+                    "s",
+                    plain_s,
+                    "plain ReportLab document of the same contact text",
+                    group="reports",
+                    scale=f"{scale}x",
+                    detail="the cost of templates, marking, numbering, charts, Unicode fonts",
+                )
+            )
+    finally:
+        store.close()
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    from harness import table
+
+    print(table(figures(args.quick)))
 
 
 if __name__ == "__main__":

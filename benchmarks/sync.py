@@ -1,7 +1,6 @@
 """Sync speed against a real central store served by uvicorn on loopback.
 
-    .venv/bin/python benchmarks/sync.py [--young-people 500] [--years 3] [--devices 100]
-                                        [--database postgresql://...] [--skip-sqlite]
+    .venv/bin/python benchmarks/sync.py [--quick]
 
 PostgreSQL is started with the pgserver package unless --database (or
 KEYWORKER_TEST_DATABASE_URL) names one. Measures:
@@ -224,35 +223,64 @@ def record_contacts(store, count: int, text: str) -> None:  # type: ignore[no-un
         )
 
 
-def first_sync(kind: str, admin_url: str | None, demo: tuple, folder: Path) -> dict[str, float]:
+def first_sync(
+    kind: str, admin_url: str | None, demo: tuple, folder: Path, push: bool, quick: bool
+) -> dict:
     from keyworker_app.sync.client import sync
 
     url = fresh_database(kind, admin_url, folder)
     seeded = seed_central(url, demo)
     with server(url) as address:
-        store = new_laptop(folder / f"first-{kind}", "benchlead", address)
+        store = new_laptop(folder / f"first-{kind}-{uuid.uuid4().hex[:6]}", "benchlead", address)
         started = time.perf_counter()
         report = sync(store)
         first = time.perf_counter() - started
         idle = []
-        for _ in range(10):
+        for _ in range(5 if quick else 10):
             started = time.perf_counter()
             sync(store)
             idle.append(time.perf_counter() - started)
-        record_contacts(store, 1000, "offline contact")
-        started = time.perf_counter()
-        pushed = sync(store)
-        push_time = time.perf_counter() - started
+        health = health_round_trip(address)
+        push_time, pushed_rows = 0.0, []
+        if push:
+            record_contacts(store, pushed_count(quick), "offline contact")
+            pushed_rows = outbox_rows(store)
+            started = time.perf_counter()
+            pushed = sync(store)
+            push_time = time.perf_counter() - started
+            assert pushed.accepted == pushed_count(quick), pushed
         store.close()
     assert report.pulled >= seeded * 0.99, (report.pulled, seeded)
-    assert pushed.accepted == 1000, pushed
     return {
         "records": report.pulled,
         "first_s": first,
         "per_s": report.pulled / first,
         "idle_ms": statistics.median(idle) * 1000,
+        "health_ms": health * 1000,
         "push_s": push_time,
+        "pushed_rows": pushed_rows,
     }
+
+
+def outbox_rows(store) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The contacts waiting to be pushed, as the baseline sends them."""
+    from sqlalchemy import select
+
+    from keyworker_app.store.models import Contact, OutboxEntry
+    from keyworker_app.store.serialise import record_as_dict
+
+    with store.reading() as session:
+        waiting = set(session.scalars(select(OutboxEntry.record_id)))
+        return [
+            {
+                "record_type": "contact",
+                "record_id": c.id,
+                "version": c.version,
+                "data": record_as_dict(c, with_bookkeeping=False),
+            }
+            for c in session.scalars(select(Contact))
+            if c.id in waiting
+        ]
 
 
 def concurrent_devices(admin_url: str, devices: int, folder: Path, rounds: int = 3) -> dict:
@@ -298,6 +326,12 @@ def concurrent_devices(admin_url: str, devices: int, folder: Path, rounds: int =
         ]
         for store in stores:
             sync(store)  # each laptop's first sync, before the rush
+        alone = []
+        for store in stores[:5]:  # the same sync with nobody else syncing: the baseline
+            record_contacts(store, 1, "alone")
+            started = time.perf_counter()
+            sync(store)
+            alone.append(time.perf_counter() - started)
         for round_number in range(rounds):
             for store in stores:
                 record_contacts(store, 1, f"round {round_number}")
@@ -328,54 +362,233 @@ def concurrent_devices(admin_url: str, devices: int, folder: Path, rounds: int =
         "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
         "p95_ms": latencies[int(0.95 * (len(latencies) - 1))] * 1000 if latencies else float("nan"),
         "max_ms": latencies[-1] * 1000 if latencies else float("nan"),
+        "alone_ms": statistics.median(alone) * 1000,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--young-people", type=int, default=500)
-    parser.add_argument("--years", type=int, default=3)
-    parser.add_argument("--devices", type=int, default=100)
-    parser.add_argument("--database", default=os.environ.get("KEYWORKER_TEST_DATABASE_URL"))
-    parser.add_argument("--skip-sqlite", action="store_true")
-    parser.add_argument("--part", choices=("all", "first", "devices"), default="all")
-    args = parser.parse_args()
-    demo = read_demo(ensure_store(args.young_people, args.years)) if args.part != "devices" else ()
+class _Receiver:
+    """The baseline: a bare HTTP server on loopback that takes one JSON body of records and
+    inserts them with plain SQL into a plain SQLite file. No auth, no merge, no audit."""
 
+    def __init__(self, folder: Path) -> None:
+        import json
+        import sqlite3
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.path = folder / f"baseline-{uuid.uuid4().hex[:8]}.db"
+        target = self.path
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                rows = json.loads(body)
+                db = sqlite3.connect(target)
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = FULL")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS record (record_type TEXT, record_id TEXT, "
+                    "version INTEGER, data TEXT, PRIMARY KEY (record_type, record_id))"
+                )
+                db.executemany(
+                    "INSERT OR REPLACE INTO record VALUES (?, ?, ?, ?)",
+                    [
+                        (r["record_type"], r["record_id"], r["version"], json.dumps(r["data"]))
+                        for r in rows
+                    ],
+                )
+                db.commit()
+                db.close()
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.address = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def send(self, records: list[dict]) -> float:
+        import json
+
+        import httpx
+
+        from keyworker_app.store.serialise import to_json_value
+
+        started = time.perf_counter()
+        body = json.dumps(
+            [
+                {
+                    "record_type": r["record_type"],
+                    "record_id": r["record_id"],
+                    "version": r["version"],
+                    "data": {k: to_json_value(v) for k, v in r["data"].items()},
+                }
+                for r in records
+            ]
+        )
+        httpx.post(self.address, content=body, timeout=600).raise_for_status()
+        return time.perf_counter() - started
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def health_round_trip(address: str, rounds: int = 10) -> float:
+    import httpx
+
+    times = []
+    with httpx.Client() as client:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            client.get(address + "/v1/health").raise_for_status()
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def figures(quick: bool) -> list:  # type: ignore[type-arg]
+    """First sync at 1x, 4x and 16x the demo caseload used by the desktop benchmark, a no-op
+    sync and offline contacts pushed, on PostgreSQL (and SQLite, the embedded default, in the
+    full run); then laptops syncing at once on PostgreSQL."""
     import keyring
+    from harness import Figure, scratch
 
     from tests.conftest import MemoryKeyring
 
-    keyring.set_keyring(MemoryKeyring())  # the laptops' sign-ins; the demo store is unlocked
-    folder = Path(tempfile.mkdtemp(prefix="kw-sync-bench-"))
-    admin_url = args.database
+    years = 1 if quick else 3
+    top = 500 if quick else 2000
+    folder = scratch("sync")
+    t0 = time.perf_counter()
+    # Built (and unlocked, on the file keyring of desktop.py) before the laptops' keyring.
+    demos = {scale: read_demo(ensure_store(top * scale // 16, years)) for scale in (1, 4, 16)}
+    print(f"  sync: demo caseloads read, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())  # the laptops' sign-ins
+    admin_url = os.environ.get("KEYWORKER_TEST_DATABASE_URL")
     pg = None
     if admin_url is None:
         import pgserver
 
         pg = pgserver.get_server(folder / "pg", cleanup_mode="stop")
         admin_url = pg.get_uri()
-    print(f"sync benchmark: {args.young_people} young people x {args.years} years")
-    kinds = ("postgresql",) + (() if args.skip_sqlite else ("sqlite",))
-    for kind in kinds if args.part in ("all", "first") else ():
-        f = first_sync(kind, admin_url, demo, folder)
-        print(
-            f"{kind:>10} first sync: {f['records']:,.0f} records in {f['first_s']:.1f} s "
-            f"({f['per_s']:,.0f} records/s); nothing to do: {f['idle_ms']:.0f} ms median; "
-            f"1,000 offline contacts pushed in {f['push_s']:.1f} s"
-        )
-    if args.part == "first":
-        return
-    c = concurrent_devices(admin_url, args.devices, folder)
-    print(
-        f"{args.devices} laptops syncing at once (PostgreSQL, 2 server processes): "
-        f"{c['syncs']} syncs, p50 {c['p50_ms']:.0f} ms, p95 {c['p95_ms']:.0f} ms, "
-        f"max {c['max_ms']:.0f} ms, {len(c['errors'])} errors"
-    )
-    for error in c["errors"][:5]:
-        print("  error:", error)
-    if pg is not None:
-        pg.cleanup()
+    print(f"  sync: PostgreSQL ready, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    out = []
+    receiver = _Receiver(folder)
+    try:
+        kinds = ("postgresql",) if quick else ("postgresql", "sqlite")
+        for scale, demo in demos.items():
+            baseline = receiver.send(demo[0])
+            tag = f"{scale}x"
+            size = f"{top * scale // 16:,} young people x {years} y"
+            for kind in kinds:
+                f = first_sync(kind, admin_url, demo, folder, push=scale == 16, quick=quick)
+                out.append(
+                    Figure(
+                        f"sync first sync, {kind} ({size}, {f['records']:,.0f} records)",
+                        f["per_s"],
+                        "records/s",
+                        f["records"] / baseline,
+                        "one JSON body on loopback + plain SQL insert",
+                        higher_is_better=True,
+                        group="sync",
+                        scale=tag,
+                    )
+                )
+                if scale == 16:
+                    out.append(
+                        Figure(
+                            f"sync with nothing to do, {kind}",
+                            f["idle_ms"],
+                            "ms",
+                            f["health_ms"],
+                            "one HTTP request to the same server",
+                            group="sync",
+                        )
+                    )
+                    out.append(
+                        Figure(
+                            f"sync push of {pushed_count(quick):,} contacts recorded offline, "
+                            + kind,
+                            pushed_count(quick) / f["push_s"],
+                            "records/s",
+                            pushed_count(quick) / receiver.send(f["pushed_rows"]),
+                            "one JSON body on loopback + plain SQL insert",
+                            higher_is_better=True,
+                            group="sync",
+                        )
+                    )
+            print(
+                f"  sync {tag}: {size} measured, {time.perf_counter() - t0:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        for devices in (10,) if quick else (6, 25, 100):
+            c = concurrent_devices(admin_url, devices, folder, rounds=2 if quick else 3)
+            label = f"{devices} laptops syncing at once, postgresql"
+            tag = "" if quick else {6: "1x", 25: "4x", 100: "16x"}[devices]
+            alone = "the same sync by one laptop alone"
+            out.append(
+                Figure(
+                    f"sync {label}: p50",
+                    c["p50_ms"],
+                    "ms",
+                    c["alone_ms"],
+                    alone,
+                    group="sync",
+                    scale=tag,
+                )
+            )
+            out.append(
+                Figure(
+                    f"sync {label}: p95",
+                    c["p95_ms"],
+                    "ms",
+                    c["alone_ms"],
+                    alone,
+                    group="sync",
+                    scale=tag,
+                )
+            )
+            out.append(
+                Figure(
+                    f"sync {label}: errors",
+                    len(c["errors"]),
+                    "errors",
+                    group="sync",
+                    scale=tag,
+                    detail="; ".join(c["errors"][:3]),
+                )
+            )
+            print(
+                f"  sync: {devices} laptops measured, {time.perf_counter() - t0:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+    finally:
+        receiver.close()
+        keyring.set_keyring(previous)
+        if pg is not None:
+            pg.cleanup()
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def pushed_count(quick: bool) -> int:
+    return 250 if quick else 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    from harness import table
+
+    print(table(figures(args.quick)))
 
 
 if __name__ == "__main__":

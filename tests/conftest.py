@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -114,6 +114,28 @@ def young_person(store: Store, team_and_worker: tuple[Team, Staff]) -> YoungPers
         uow.add(person)
         uow.commit()
     return person
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--long-drills",
+        action="store_true",
+        default=False,
+        help="run the reliability drills at full length (also KEYWORKER_LONG_DRILLS=1)",
+    )
+
+
+@pytest.fixture(scope="session")
+def drill_rounds(request: pytest.FixtureRequest) -> Callable[[int, int], int]:
+    """How many times a drill repeats: ``short`` in make test, ``long`` with --long-drills."""
+    long = request.config.getoption("--long-drills") or os.environ.get(
+        "KEYWORKER_LONG_DRILLS"
+    ) == "1"
+
+    def rounds(short: int, long_: int) -> int:
+        return long_ if long else short
+
+    return rounds
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
