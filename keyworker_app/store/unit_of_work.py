@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event, inspect, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.dates import utc_now
@@ -53,6 +54,33 @@ T = TypeVar("T", bound=Syncable)
 APPEND_ONLY = (Addendum, GoalScore)
 _AUDIT_ACTION = {"insert": "create", "update": "update", "delete": "delete"}
 FINALISABLE = (Contact, FormResponse)
+
+
+class DiskProblem(StoreError):
+    """The disk refused a write (full, over a size limit, failing): nothing of it was saved."""
+
+
+_DISK_ERRORS = {
+    "database or disk is full": "the disk is full",
+    "disk i/o error": "the disk could not be written to",
+    "file too large": "the file reached the size limit of the disk",
+}
+
+
+def disk_problem(error: DBAPIError) -> DiskProblem | None:
+    """The user's sentence for a write the disk refused, or None for any other database error.
+
+    SQLite rolls the transaction back, so nothing of the change is on disk and everything
+    committed before it is intact; the user only needs to make room and save again.
+    """
+    text = str(error.orig).lower()
+    for marker, cause in _DISK_ERRORS.items():
+        if marker in text:
+            return DiskProblem(
+                f"This was not saved because {cause}; free some space (or check the disk) and "
+                "save again. Everything saved before is safe."
+            )
+    return None
 
 
 class RecordLocked(StoreError):
@@ -381,6 +409,15 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.session.in_transaction():
-            self.session.rollback()
-        self.session.close()
+        try:
+            if self.session.in_transaction():
+                self.session.rollback()
+            self.session.close()
+        except DBAPIError:
+            if exc is None:
+                raise
+            # After a failed write the rollback can fail too; the error that matters is exc.
+        if isinstance(exc, DBAPIError):
+            problem = disk_problem(exc)
+            if problem is not None:
+                raise problem from exc

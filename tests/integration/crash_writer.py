@@ -1,4 +1,5 @@
-"""Child process for the crash test: writes contacts in a loop, printing each committed id.
+"""Child process for the crash test: writes contacts, autosaves drafts, finalises and adds
+addenda in a loop, printing each write once it is committed.
 
 Reads the data key (hex) and young person id from stdin, so no secret is on the command line.
 """
@@ -15,6 +16,7 @@ from keyworker_app.store.recording import (
     add_addendum,
     add_contact,
     finalise_contact,
+    save_draft,
 )
 
 
@@ -29,6 +31,15 @@ def main() -> None:
             store, young_person_id, ContactDetails(ContactType.PHONE, f"crash loop note {n} " * 20)
         )
         print(f"contact {contact.id}", flush=True)
+        if n % 2 == 0:  # a draft being typed: autosaved twice, each save acknowledged
+            for version in (1, 2):
+                save_draft(
+                    store,
+                    contact.id,
+                    ContactDetails(ContactType.PHONE, f"draft {n} version {version} " * 20),
+                )
+                print(f"draft {contact.id}:{version}", flush=True)
+            continue
         if n % 3 == 0:
             finalise_contact(store, contact.id)
             addendum = add_addendum(store, contact.id, f"addendum {n}")
