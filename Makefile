@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean screenshots
+.PHONY: run test test-long lint bench clean screenshots
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Keyworker needs Python 3.11 or newer; install it and run make again." >&2; exit 1; }
@@ -21,8 +21,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/keyworker --demo
 
+# Every test, then pip-audit of the dependencies (a network problem is reported, not a failure).
+# The reliability drills run in their short form; `make test-long` runs them at full length.
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	$(BIN)/python tests/tools/audit_dependencies.py
+
+test-long: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest --long-drills tests/drills \
+		tests/integration/test_crash_safety.py tests/security
 
 lint: $(STAMP)
 	$(BIN)/ruff check keyworker_app tests benchmarks
