@@ -31,7 +31,6 @@ from keyworker_app.store.models import (
     SyncConflict,
     YoungPerson,
 )
-from keyworker_app.store.serialise import to_json_value
 from keyworker_app.sync.protocol import (
     MAX_PUSH_OPS,
     DeviceAuditEvent,
@@ -297,7 +296,9 @@ def _audit_events(store: Store) -> list[DeviceAuditEvent]:
         return [
             DeviceAuditEvent(
                 seq=e.seq,
-                occurred_at=to_json_value(e.occurred_at),
+                # The exact text the chain hashed (microseconds always written), so the central
+                # store's copy can be verified link by link; isoformat() drops a zero fraction.
+                occurred_at=e.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
                 actor=e.actor,
                 action=e.action,
                 record_type=e.record_type,
