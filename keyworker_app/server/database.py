@@ -36,7 +36,9 @@ def database_url(database: str | None, data_dir: Path | None) -> str:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -52,7 +54,15 @@ def make_engine(url: str) -> Engine:
 
         return engine
     # Enough connections for a burst of laptops; a request that still finds none gets a 503.
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20, pool_timeout=20)
+    # hide_parameters: case data never reaches a log line or an error message.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=20,
+        max_overflow=20,
+        pool_timeout=20,
+        hide_parameters=True,
+    )
 
 
 def _alembic(connection: Any = None) -> Config:

@@ -87,6 +87,9 @@ def create_store_engine(path: Path, key: bytes) -> Engine:
         poolclass=QueuePool,
         pool_size=4,
         max_overflow=4,
+        # Names and notes are statement parameters: never in a log or an error message, even
+        # if someone turns SQL logging on.
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "begin")
