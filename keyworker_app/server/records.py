@@ -116,7 +116,8 @@ def write_record(
     )
     if record_type == "young_person":
         _follow_team_move(session, record_id, team_id)
-    session.flush()
+    # No flush here: a push of a thousand new records is then inserted in a few batches at
+    # commit (or at the next query that needs them, by autoflush) instead of row by row.
     return record
 
 
