@@ -303,7 +303,9 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
         store.close()
     if args.json:
         body = {
-            "query": args.text,
+            # Undecodable bytes in the argument arrive as lone surrogates, which stdout cannot
+            # encode: echoed as "?" rather than failing the whole answer.
+            "query": args.text.encode("utf-8", "replace").decode("utf-8"),
             "results": [
                 {
                     "reference": h.reference,

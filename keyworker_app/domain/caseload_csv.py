@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -92,6 +93,9 @@ YES = frozenset({"yes", "y", "true", "1"})
 NO = frozenset({"no", "n", "false", "0"})
 OLDEST_AGE = 25
 MAX_CONFLICT_NOTICES = 10
+# A cell starting with one of these runs as a formula when the file is opened in a spreadsheet
+# ("CSV injection": =HYPERLINK(...), +cmd|..., @SUM(...)).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _MONEY = re.compile(r"£?\s*(?P<pounds>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<pence>\d*))?")
 
 
@@ -179,6 +183,23 @@ class ParsedCaseload:
         return any(p.line == 0 for p in self.problems)
 
 
+# -- formulas ------------------------------------------------------------------------------
+
+
+def guard_formula(value: str) -> str:
+    """``value`` as a cell a spreadsheet shows but never runs: an apostrophe (Excel's "this is
+    text" mark) before a value that would start a formula. ``unguard_formula`` undoes it exactly
+    (values that already start with apostrophes get one more), so an export imports back
+    unchanged."""
+    return "'" + value if value.lstrip("'").startswith(FORMULA_STARTS) else value
+
+
+def unguard_formula(value: str) -> str:
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 # -- reading one value ----------------------------------------------------------------------
 
 
@@ -229,7 +250,9 @@ def _column_name(text: str) -> str:
 
 
 def _plural(items: list[str], one: str, many: str) -> str:
-    return f"{one if len(items) == 1 else many} {', '.join(items)}"
+    # At most ten names: a file with 10,000 stray columns should not print them all.
+    listed = ", ".join(items[:10]) + (f" and {len(items) - 10:,} more" if len(items) > 10 else "")
+    return f"{one if len(items) == 1 else many} {listed}"
 
 
 def _header_problem(cells: list[str], names: list[str]) -> str | None:
@@ -237,7 +260,9 @@ def _header_problem(cells: list[str], names: list[str]) -> str | None:
         return "separates its columns with semicolons; save it from Excel as CSV UTF-8"
     if len(cells) == 1 and "\t" in cells[0]:
         return "separates its columns with tabs; save it from Excel as CSV UTF-8"
-    duplicates = sorted({n for n in names if n and names.count(n) > 1})
+    # Counted once, not with names.count per name: that took seconds on a 10,000-column file.
+    counts = Counter(names)
+    duplicates = sorted(n for n, count in counts.items() if n and count > 1)
     if duplicates:
         return f"names the {_plural(duplicates, 'column', 'columns')} more than once; keep one"
     missing = [c for c in REQUIRED if c not in names]
@@ -447,6 +472,26 @@ def _decode(data: bytes) -> str | RowProblem:
         )
 
 
+def _unreadable(line: int, error: csv.Error) -> str:
+    """Why reading stopped at ``line``; nothing after it can be trusted, so the file is refused."""
+    text = str(error)
+    if "unexpected end of data" in text:
+        return (
+            f"has a quote on line {line} that is never closed, so everything after it would "
+            "be read as one value; close the quote"
+        )
+    if "field larger than field limit" in text:
+        return (
+            f"has a value on line {line} of over {csv.field_size_limit():,} characters, far "
+            "longer than any caseload value; check this is the caseload spreadsheet"
+        )
+    if "expected after" in text:
+        return (
+            f"has text straight after a closing quote on line {line}; put the whole value in quotes"
+        )
+    return f"cannot be read as CSV from line {line} on ({text})"
+
+
 def _records(reader: Any) -> Iterator[tuple[int, list[str] | csv.Error]]:
     """Each record with the physical line it starts on, or the csv error that stopped reading."""
     while True:
@@ -468,7 +513,8 @@ def parse_caseload_csv(data: bytes, *, today: date | None = None) -> ParsedCasel
         return ParsedCaseload(cases=(), problems=(text,))
     if not text.strip():
         return _whole_file("is empty; it needs a header line and a line per young person")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: an unclosed quote is an error, not the rest of the file read into one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records = _records(reader)
     _, header_cells = next(records)
     if isinstance(header_cells, csv.Error):
@@ -499,9 +545,9 @@ def parse_caseload_csv(data: bytes, *, today: date | None = None) -> ParsedCasel
     rows = 0
     for line, record in records:
         if isinstance(record, csv.Error):
-            problems.append(RowProblem(line, None, f"cannot be read as CSV ({record})"))
-            bad_lines.add(line)
-            break
+            # Reading stops here, so with --skip-invalid the rows after it would have been
+            # left out silently: the file as a whole is refused instead.
+            return _whole_file(_unreadable(line, record), notices)
         if not any(c.strip() for c in record):
             continue  # blank lines and rows of bare commas, as spreadsheets leave them
         rows += 1
@@ -517,7 +563,7 @@ def parse_caseload_csv(data: bytes, *, today: date | None = None) -> ParsedCasel
             bad_lines.add(line)
             continue
         raw = {
-            name: cell.strip()
+            name: unguard_formula(cell.strip())
             for name, cell in zip(names, record, strict=False)
             if name in COLUMNS and cell.strip()
         }

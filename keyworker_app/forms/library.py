@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from keyworker_app.forms.schema import FieldDef, PrintHints, Scope, SectionDef, 
 from keyworker_app.paths import forms_dir
 
 SUFFIX = ".toml"
+# The shipped templates are under 20 KB each.
+MAX_TEMPLATE_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,26 @@ def _problems_of(path: Path, data: Any, error: ValidationError) -> list[Template
 def load_file(path: Path) -> TemplateDef:
     """Read and check one template file. Raises TemplateFileError listing every problem."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # A pipe or device given to `keyworker forms validate` would block or never end.
+            raise TemplateFileError([TemplateProblem(path, "", "is not a regular file")])
+        size = info.st_size
+        if size > MAX_TEMPLATE_BYTES:
+            # Checked before reading: a huge file (or a link to one) would be read into memory,
+            # and tomllib takes minutes over some of them while the app waits to start.
+            raise TemplateFileError(
+                [
+                    TemplateProblem(
+                        path,
+                        "",
+                        f"is {size:,} bytes long; a template file is at most "
+                        f"{MAX_TEMPLATE_BYTES:,} bytes, so check it is a template",
+                    )
+                ]
+            )
+        # utf-8-sig: Notepad saves UTF-8 with a byte-order mark, which TOML would refuse.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as error:
         raise TemplateFileError(
             [TemplateProblem(path, "", f"cannot be read ({error.strerror})")]
@@ -179,6 +201,12 @@ def load_file(path: Path) -> TemplateDef:
     except tomllib.TOMLDecodeError as error:
         raise TemplateFileError(
             [TemplateProblem(path, "", f"is not valid TOML: {error}")]
+        ) from None
+    except RecursionError:
+        # tomllib reads nested arrays and inline tables recursively: a file of thousands of
+        # "[" would otherwise escape as a RecursionError and stop every template loading.
+        raise TemplateFileError(
+            [TemplateProblem(path, "", "nests its arrays or tables too deeply to read")]
         ) from None
     try:
         return TemplateDef.model_validate(data)

@@ -117,7 +117,9 @@ class SectionDef(_Strict):
 
 class TemplateDef(_Strict):
     id: str
-    version: int = Field(ge=1)
+    # At most a 32-bit integer: a response stores it in an integer column, and a bigger one
+    # loaded here but failed (OverflowError) when the first response to it was saved.
+    version: int = Field(ge=1, le=2**31 - 1)
     title: str = Field(min_length=1)
     purpose: str = Field(min_length=1)
     model: str = Field(min_length=1, description="the practice model followed, with its source")

@@ -227,6 +227,24 @@ def heading(text: str, style: ParagraphStyle) -> Flowable:
     return text_flowable(text, style)
 
 
+class SplittingTable(Table):
+    """A Table that lays out exactly as ReportLab's, except that a row taller than a whole page
+    (a long form answer, a long place or purpose) is split across pages. ReportLab otherwise
+    raises LayoutError for it, and the whole pack failed to print."""
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        parts = super().split(availWidth, availHeight)
+        frame = getattr(self, "_frame", None)
+        if parts or self.splitInRow or not getattr(frame, "_atTop", False):
+            return parts
+        # At the top of an empty page and no split between rows fits: split inside the row.
+        self.splitInRow = 1
+        try:
+            return super().split(availWidth, availHeight)
+        finally:
+            self.splitInRow = 0
+
+
 def key_values(
     rows: Sequence[tuple[str, str | None]], s: Styles, *, label_width: float = 42 * mm
 ) -> Table:
@@ -234,7 +252,7 @@ def key_values(
         [text_flowable(label, s.cell_bold), text_flowable(value or "–", s.cell, align_rtl=False)]
         for label, value in rows
     ]
-    table = Table(data, colWidths=[label_width, CONTENT_WIDTH - label_width])
+    table = SplittingTable(data, colWidths=[label_width, CONTENT_WIDTH - label_width])
     table.setStyle(
         TableStyle(
             [
@@ -264,7 +282,7 @@ def data_table(
     else:
         scale = CONTENT_WIDTH / sum(widths)
         widths = [w * scale for w in widths]
-    table = Table(data, colWidths=list(widths), repeatRows=1)
+    table = SplittingTable(data, colWidths=list(widths), repeatRows=1)
     commands: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (-1, 0), SHADE),

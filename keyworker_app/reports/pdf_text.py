@@ -102,10 +102,38 @@ def markup(text: str, *, bold: bool = False) -> str:
     )
 
 
+# python-bidi's algorithm fails an assertion on two kinds of character, which failed the whole
+# pack: isolates (messaging apps wrap names in them), and characters this Python's Unicode
+# database does not know (an emoji newer than it). Isolates become the embeddings that order
+# text the same way in all but rare cases; unknown characters stand in as private-use letters
+# (left to right, the default for unassigned code points) and are put back afterwards.
+_ISOLATES_AS_EMBEDDINGS = str.maketrans(
+    {"\u2066": "\u202a", "\u2067": "\u202b", "\u2069": "\u202c"}
+)
+_FSI = "\u2068"
+
+
+def _for_bidi(line: str) -> tuple[str, dict[int, str]]:
+    """``line`` as python-bidi can take it, and the table that restores its unknown characters."""
+    if any("\u2066" <= c <= "\u2069" for c in line):
+        parts = line.translate(_ISOLATES_AS_EMBEDDINGS).split(_FSI)
+        # FSI: the direction of the first strong letter after it.
+        line = parts[0] + "".join(
+            ("\u202b" if _rtl_paragraph(part[:200]) else "\u202a") + part for part in parts[1:]
+        )
+    unknown = sorted({c for c in line if not unicodedata.bidirectional(c)})
+    if not unknown:
+        return line, {}
+    free = (chr(code) for code in range(0xE000, 0xF900) if chr(code) not in line)
+    stand_ins = dict(zip(unknown, free, strict=False))
+    return line.translate(str.maketrans(stand_ins)), {ord(v): k for k, v in stand_ins.items()}
+
+
 def visual_words(line: str, *, rtl_base: bool) -> list[str]:
     """The words of one line in the order they appear left to right on the page, each still in
     logical letter order (HarfBuzz lays out its letters)."""
-    display = get_display(line, base_dir="R" if rtl_base else "L")
+    safe, restore = _for_bidi(line)
+    display = get_display(safe, base_dir="R" if rtl_base else "L").translate(restore)
     return [word[::-1] if has_rtl(word) else word for word in display.split(" ")]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from reportlab.platypus import Flowable, PageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, PageBreak, Spacer, TableStyle
 
 from keyworker_app.domain.goals import goal_trend
 from keyworker_app.domain.vocabulary import ActionStatus, RecordStatus, Worry
@@ -23,6 +23,7 @@ from keyworker_app.forms.schema import TemplateDef
 from keyworker_app.reports.pdf_document import (
     CONTENT_WIDTH,
     RULE,
+    SplittingTable,
     Styles,
     cover,
     data_table,
@@ -206,7 +207,7 @@ def form_flowables(
         if pending_half is not None:
             rows.append([pending_half, []])
         if rows:
-            table = Table(rows, colWidths=[CONTENT_WIDTH / 2] * 2)
+            table = SplittingTable(rows, colWidths=[CONTENT_WIDTH / 2] * 2)
             table.setStyle(
                 TableStyle(
                     [
@@ -329,7 +330,12 @@ class ReviewPack:
             ]
             if contact.worries:
                 rows.append(("Worries", ", ".join(_worry(w) for w in contact.worries)))
-            out.append(key_values([(k, v) for k, v in rows if v], s, label_width=24 * 2.83))
+            filled = [(k, v) for k, v in rows if v]
+            # A contact with no purpose, place, people or worries (as `keyworker add-contact`
+            # records by default) has no details table: ReportLab refuses a table of no rows,
+            # which failed the whole pack.
+            if filled:
+                out.append(key_values(filled, s, label_width=24 * 2.83))
             out.append(Spacer(1, 2))
             out.append(text_flowable(self.redact.text(contact.narrative), s.body))
             if contact.own_words:

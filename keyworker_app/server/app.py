@@ -20,6 +20,7 @@ from keyworker_app.server import accounts
 from keyworker_app.server.accounts import DeviceRevoked, SignInRefused
 from keyworker_app.server.database import Database, next_seq
 from keyworker_app.server.models import Account, Device, Record
+from keyworker_app.server.strict_json import StrictJsonRoute
 from keyworker_app.server.sync_service import SyncRefused, pull, push, resolve
 from keyworker_app.sync.protocol import (
     ConflictInfo,
@@ -46,6 +47,8 @@ def create_app(database: Database) -> FastAPI:
         version=__version__,
         description="Sync for the Keyworker desktop app: sign-in, push, pull and conflicts.",
     )
+    # Bodies holding NaN or lone surrogates get a 422: stored, they broke every later pull.
+    app.router.route_class = StrictJsonRoute
 
     # scope="function": the commit happens before the answer is sent. Otherwise a laptop could
     # be told "accepted" (and drop its copy) for a change whose commit then failed, or be given

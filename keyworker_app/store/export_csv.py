@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyworker_app.atomic import write_atomically
-from keyworker_app.domain.caseload_csv import COLUMNS
+from keyworker_app.domain.caseload_csv import COLUMNS, guard_formula
 from keyworker_app.domain.ssda903 import ssda903_code
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.models import Placement, Referral, Staff, Team, YoungPerson
@@ -161,7 +161,8 @@ def _csv_bytes(rows: list[Row]) -> bytes:
     # Excel's own "CSV UTF-8": a byte-order mark (so names like Siân open correctly) and CRLF.
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, restval="", lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    # A name like =HYPERLINK(...) must show as text in Excel, not run (the import undoes this).
+    writer.writerows({k: guard_formula(v) for k, v in row.items()} for row in rows)
     return buffer.getvalue().encode("utf-8-sig")
 
 

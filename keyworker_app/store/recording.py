@@ -90,7 +90,28 @@ class ContactDetails:
     actions: list[AgreedAction] = field(default_factory=list)
 
 
+def _require_storable(text: str | None, what: str) -> None:
+    """Refuse text holding a lone surrogate (undecodable bytes on a command line, a broken
+    paste) in one sentence: the store cannot encode it, and the error it raised named a codec."""
+    try:
+        (text or "").encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"The {what} holds a character that is not valid text (a lone surrogate, usually "
+            "from bytes in another encoding); retype it and save again."
+        ) from None
+
+
 def _validate(details: ContactDetails) -> None:
+    _require_storable(details.narrative, "note")
+    for text, what in (
+        (details.purpose, "purpose"),
+        (details.own_words, "young person's own words"),
+        (details.location, "location"),
+        *((name, "list of people present") for name in details.present),
+        *((action.description, "agreed action") for action in details.actions),
+    ):
+        _require_storable(text, what)
     if details.occurred_at.tzinfo is None:
         raise ValueError("The contact's time needs a time zone.")
     if details.occurred_at > utc_now() + FUTURE_GRACE:
@@ -205,6 +226,7 @@ def add_addendum(store: Store, contact_id: str, text: str) -> Addendum:
     """A correction or addition to a finalised contact, with who and when."""
     if not text.strip():
         raise ValueError("An addendum needs some text.")
+    _require_storable(text, "addendum")
     with store.unit_of_work() as uow:
         contact = uow.get(Contact, contact_id)
         if contact is None:

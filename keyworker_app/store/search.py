@@ -7,6 +7,7 @@ records. The unit of work keeps it current; ``search`` reads it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -144,15 +145,23 @@ class SearchHit:
     snippet: str
 
 
+_UNSEARCHABLE = re.compile("[\x00\ud800-\udfff]")
+MAX_QUERY_WORDS = 64
+
+
 def fts_query(user_text: str) -> str | None:
     """The user's words as an FTS5 query: every word must match, the last one as a prefix so
     results appear while typing. FTS syntax in the input is treated as plain text."""
-    words = [w for w in user_text.replace('"', " ").split() if w]
+    # A NUL ends an FTS5 string early ("unterminated string", which escaped to the user as an
+    # error), and a lone surrogate cannot be sent to SQLite at all: both only separate words.
+    words = [w for w in _UNSEARCHABLE.sub(" ", user_text.replace('"', " ")).split() if w]
     if not words:
         return None
-    quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
-    return " ".join(quoted)
+    # FTS5 takes time quadratic in repeated terms (a pasted page of text took minutes): each
+    # word once, and no more than a search box ever needs. Fewer words only widen the results.
+    *others, last = words
+    exact = list(dict.fromkeys(w for w in others if w != last))[: MAX_QUERY_WORDS - 1]
+    return " ".join([*(f'"{w}"' for w in exact), f'"{last}"*'])
 
 
 def search(

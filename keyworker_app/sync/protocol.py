@@ -50,13 +50,27 @@ class RefreshRequest(BaseModel):
     device_id: str = Field(min_length=1, max_length=36)
 
 
+# A field's value in a patch, as a laptop's columns hold it. Whole numbers stay exact in JSON
+# (and so within SQLite's integers): one beyond 2**63 was accepted centrally, then failed every
+# laptop's pull with an OverflowError. No column holds a float (and a float member here would
+# take in big integers as floats).
+PatchValue = (
+    Annotated[int, Field(ge=-MAX_COUNTER, le=MAX_COUNTER)]
+    | str
+    | bool
+    | list[Any]
+    | dict[str, Any]
+    | None
+)
+
+
 class PushOp(BaseModel):
     op_id: str = Field(min_length=1, max_length=80)
     record_type: str = Field(min_length=1, max_length=40)
     record_id: str = Field(min_length=1, max_length=36)
     operation: Literal["insert", "update", "delete"]
     base_version: int = Field(ge=0, le=MAX_COUNTER)
-    patch: dict[str, Any]
+    patch: dict[str, PatchValue]
     created_at: datetime | None = None
 
 
