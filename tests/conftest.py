@@ -128,9 +128,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def drill_rounds(request: pytest.FixtureRequest) -> Callable[[int, int], int]:
     """How many times a drill repeats: ``short`` in make test, ``long`` with --long-drills."""
-    long = request.config.getoption("--long-drills") or os.environ.get(
-        "KEYWORKER_LONG_DRILLS"
-    ) == "1"
+    long = (
+        request.config.getoption("--long-drills") or os.environ.get("KEYWORKER_LONG_DRILLS") == "1"
+    )
 
     def rounds(short: int, long_: int) -> int:
         return long_ if long else short
