@@ -1,5 +1,5 @@
 """Text that prints in every script the service meets: Latin (Polish, Welsh), Arabic script
-(Arabic, Pashto, Dari) and Ge'ez (Tigrinya, Amharic).
+(Arabic, Pashto, Dari), Ge'ez (Tigrinya, Amharic) and Hebrew.
 
 The bundled Noto fonts are embedded as subsets. Each word is set in the font for its script.
 HarfBuzz (through ReportLab's shaping) joins the letters of a word and lays an Arabic word's
@@ -13,6 +13,7 @@ long Arabic note reads from the top right.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
@@ -32,6 +33,7 @@ FAMILIES = {
     "Latin": ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),
     "Arabic": ("NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf"),
     "Ethiopic": ("NotoSansEthiopic-Regular.ttf", "NotoSansEthiopic-Bold.ttf"),
+    "Hebrew": ("NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf"),
 }
 BASE_FONT = "KW-Latin"
 BOLD_FONT = "KW-Latin-Bold"
@@ -68,11 +70,13 @@ def has_rtl(text: str) -> bool:
 
 def script_of(word: str) -> str:
     """The font family a word needs: the script of most of its letters."""
-    counts = {"Latin": 0, "Arabic": 0, "Ethiopic": 0}
+    counts = {"Latin": 0, "Arabic": 0, "Ethiopic": 0, "Hebrew": 0}
     for char in word:
         code = ord(char)
         if 0x0600 <= code <= 0x06FF or 0x0750 <= code <= 0x08FF or 0xFB50 <= code <= 0xFEFF:
             counts["Arabic"] += 1
+        elif 0x0590 <= code <= 0x05FF or 0xFB1D <= code <= 0xFB4F:
+            counts["Hebrew"] += 1
         elif 0x1200 <= code <= 0x139F or 0x2D80 <= code <= 0x2DDF or 0xAB00 <= code <= 0xAB2F:
             counts["Ethiopic"] += 1
         elif char.isalpha():
@@ -85,12 +89,87 @@ def font_name(family: str, bold: bool) -> str:
     return f"KW-{family}-Bold" if bold else f"KW-{family}"
 
 
-def _word_markup(word: str, bold: bool) -> str:
+@functools.cache
+def _covers(family: str) -> frozenset[int]:
+    register_fonts()
+    return frozenset(pdfmetrics.getFont(font_name(family, False)).face.charToGlyph)
+
+
+# A number or a Latin run inside a right-to-left word stays left to right on the page: in
+# "ב-10:30" and "مرحبا123" only the letters and the marks around them are reversed.
+_LEFT_TO_RIGHT = re.compile(r"\d+(?:[.,:/]\d+)*|[A-Za-z\u00c0-\u024f]+")
+
+
+def _segments(word: str) -> list[tuple[str, bool]]:
+    """The word's (text, right to left?) segments in logical order."""
+    if not has_rtl(word):
+        return [(word, False)]
+    segments: list[tuple[str, bool]] = []
+    start = 0
+    for match in _LEFT_TO_RIGHT.finditer(word):
+        if match.start() > start:
+            segments.append((word[start : match.start()], True))
+        segments.append((match.group(), False))
+        start = match.end()
+    if start < len(word):
+        segments.append((word[start:], True))
+    return segments
+
+
+def _logical(word: str) -> str:
+    """A right-to-left word from the bidi algorithm's display order back to logical order."""
+    return "".join(text[::-1] if rtl else text for text, rtl in reversed(_segments(word)))
+
+
+def _by_font(text: str, family: str) -> list[tuple[str, str]]:
+    """``text`` as (family, text) pieces: what the script's font lacks (the Hebrew font has no
+    comma or digits) falls back to the Latin font."""
+    covered = _covers(family) if family != "Latin" else frozenset()
+    pieces: list[tuple[str, str]] = []
+    for char in text:
+        font = family if family == "Latin" or ord(char) in covered else "Latin"
+        if pieces and pieces[-1][0] == font:
+            pieces[-1] = (font, pieces[-1][1] + char)
+        else:
+            pieces.append((font, char))
+    return pieces
+
+
+def runs(word: str, shaped: bool = False) -> list[tuple[str, str]]:
+    """What is drawn for a word, left to right on the page, as (font family, text) fragments.
+
+    Unshaped, a fragment's glyphs are drawn as given: right-to-left text is handed over in
+    visual order. Shaped (lines with Arabic), ReportLab shapes a whole word in the font of its
+    first fragment and HarfBuzz lays a right-to-left word out in reverse, numbers included; so
+    the numbers go in reversed (to come out right) and a piece in another font becomes a word
+    of its own (a little space beside it rather than a box).
+    """
     family = script_of(word)
-    text = escape(word)
-    if family != "Latin":  # the script's own font, in the weight asked for
-        return f'<font face="{font_name(family, bold)}">{text}</font>'
-    return f"<b>{text}</b>" if bold else text
+    if not shaped:
+        drawn = []
+        for text, rtl in _segments(word)[:: -1 if has_rtl(word) else 1]:
+            pieces = _by_font(text, family)
+            drawn += [(f, t[::-1]) for f, t in reversed(pieces)] if rtl else pieces
+        return drawn
+    fragments: list[tuple[str, str]] = []
+    for text, rtl in _segments(word):
+        for font, piece in _by_font(text, family):
+            piece = piece if rtl or not has_rtl(word) else piece[::-1]
+            if fragments and fragments[-1][0] == font:
+                fragments[-1] = (font, fragments[-1][1] + piece)
+            else:
+                fragments.append((font, piece))
+    return fragments[::-1] if has_rtl(word) else fragments
+
+
+def _word_markup(word: str, bold: bool, shaped: bool = False) -> str:
+    parts = []
+    for family, text in runs(word, shaped):
+        if family != "Latin":  # the script's own font, in the weight asked for
+            parts.append(f'<font face="{font_name(family, bold)}">{escape(text)}</font>')
+        else:
+            parts.append(f"<b>{escape(text)}</b>" if bold else escape(text))
+    return (" " if shaped else "").join(parts)
 
 
 def markup(text: str, *, bold: bool = False) -> str:
@@ -134,19 +213,24 @@ def visual_words(line: str, *, rtl_base: bool) -> list[str]:
     logical letter order (HarfBuzz lays out its letters)."""
     safe, restore = _for_bidi(line)
     display = get_display(safe, base_dir="R" if rtl_base else "L").translate(restore)
-    return [word[::-1] if has_rtl(word) else word for word in display.split(" ")]
+    return [_logical(word) if has_rtl(word) else word for word in display.split(" ")]
 
 
-def _word_width(word: str, bold: bool, size: float) -> float:
-    font = font_name(script_of(word), bold)
-    try:
-        shaped = shapeStr(word, font, size)
-        data = getattr(shaped, "__shapeData__", None)
-        if data:
-            return sum(d.x_advance for d in data) * size / 1000
-    except Exception:  # noqa: BLE001 - fall back to unshaped widths
-        pass
-    return pdfmetrics.stringWidth(word, font, size)
+def _word_width(word: str, bold: bool, size: float, shaped: bool) -> float:
+    fragments = runs(word, shaped)
+    total = pdfmetrics.stringWidth(" ", BASE_FONT, size) * (len(fragments) - 1) if shaped else 0
+    for family, text in fragments:
+        font = font_name(family, bold)
+        if shaped:
+            try:
+                data = getattr(shapeStr(text, font, size), "__shapeData__", None)
+                if data:
+                    total += sum(d.x_advance for d in data) * size / 1000
+                    continue
+            except Exception:  # noqa: BLE001 - fall back to unshaped widths
+                pass
+        total += pdfmetrics.stringWidth(text, font, size)
+    return total
 
 
 class BidiParagraph(Flowable):
@@ -163,12 +247,12 @@ class BidiParagraph(Flowable):
         self.align_rtl = align_rtl  # right-align right-to-left paragraphs (not in table cells)
         self._lines: list[Paragraph] = []
 
-    def _line_style(self, rtl: bool) -> ParagraphStyle:
+    def _line_style(self, rtl: bool, shaped: bool) -> ParagraphStyle:
         return ParagraphStyle(
             "bidi-line",
             parent=self.style,
             alignment=TA_RIGHT if rtl and self.align_rtl else TA_LEFT,
-            shaping=1,
+            shaping=1 if shaped else 0,
         )
 
     def _break(self, width: float) -> list[tuple[str, bool]]:
@@ -178,10 +262,11 @@ class BidiParagraph(Flowable):
         lines: list[tuple[str, bool]] = []
         for paragraph in self.text.split("\n"):
             rtl = _rtl_paragraph(paragraph)
+            shaped = needs_shaping(paragraph)
             current: list[str] = []
             used = 0.0
             for word in paragraph.split(" "):
-                w = _word_width(word, self.bold, size)
+                w = _word_width(word, self.bold, size, shaped)
                 if current and used + space + w > width:
                     lines.append((" ".join(current), rtl))
                     current, used = [], 0.0
@@ -194,10 +279,11 @@ class BidiParagraph(Flowable):
         self._lines = []
         for line, rtl in self._break(avail_width):
             words = visual_words(line, rtl_base=rtl)
+            shaped = needs_shaping(line)
             self._lines.append(
                 Paragraph(
-                    " ".join(_word_markup(w, self.bold) for w in words) or " ",
-                    self._line_style(rtl),
+                    " ".join(_word_markup(w, self.bold, shaped) for w in words) or " ",
+                    self._line_style(rtl, shaped),
                 )
             )
         self.width = avail_width

@@ -28,6 +28,7 @@ SAMPLES = {
     "pashto": ("زما نوم احمد دی", "NotoNaskhArabic-Regular.ttf"),
     "tigrinya": ("ሰላም ዓለም ኣማኑኤል", "NotoSansEthiopic-Regular.ttf"),
     "welsh and polish": ("Siôn ŵyr ŷd — Zażółć gęślą", "NotoSans-Regular.ttf"),
+    "hebrew": ("שלום עולם ביקור", "NotoSansHebrew-Regular.ttf"),
 }
 
 
@@ -162,10 +163,12 @@ def test_every_letter_has_a_glyph_in_the_font_chosen_for_its_word() -> None:
         "ځواک ډېر ښه ږغ ګل ړومبی ۍ",  # Pashto's own letters
         "محمد عبدالله الأمين",  # Arabic
         "ፍሬሕይወት ገብረመድህን",  # Tigrinya
+        "אברהם כהן, תל אביב־יפו",  # Hebrew
     ]
     missing = []
     for text in texts:
         for word in text.split():
-            face = pdfmetrics.getFont(pdf_text.font_name(pdf_text.script_of(word), False)).face
-            missing += [f"{c!r} in {word}" for c in word if ord(c) not in face.charToGlyph]
+            for family, run in pdf_text.runs(word):
+                face = pdfmetrics.getFont(pdf_text.font_name(family, False)).face
+                missing += [f"{c!r} in {word}" for c in run if ord(c) not in face.charToGlyph]
     assert not missing
