@@ -74,7 +74,7 @@ def document_from_values(
         record_id=values["id"],
         young_person_id=values.get("young_person_id"),
         occurred=_iso(when),
-        body=body,
+        body=BIDI_CONTROLS.sub(" ", body),
         deleted=bool(values.get("deleted")),
         is_new=is_new,
     )
@@ -145,7 +145,11 @@ class SearchHit:
     snippet: str
 
 
-_UNSEARCHABLE = re.compile("[\x00\ud800-\udfff]")
+# Bidi controls (marks, embeddings, isolates) that messaging apps wrap around names: FTS5's
+# tokenizer counts them as letters, so "\u2068Amira\u2069" would not match "Amira". They
+# separate words in the index and in queries alike.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSEARCHABLE = re.compile("[\x00\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_QUERY_WORDS = 64
 
 

@@ -154,10 +154,10 @@ SAMPLES: dict[str, Sample] = {
     "mixed-bidi": Sample(
         "Amira said مرحبا at 10:30 (3 km) then left", "Amira", ("Amira", "مرحبا", "10:30")
     ),
-    # Isolates as messaging apps paste them; they made python-bidi fail the whole pack. FTS5
-    # counts bidi marks as letters, so "isolate" alone does not find it (see the xfail below).
+    # Isolates as messaging apps paste them; they made python-bidi fail the whole pack. The
+    # index takes bidi controls out, so "isolate" alone finds it.
     "bidi-overrides": Sample(
-        "\u202eevil\u202c \u2066isolate\u2069 \u200fmark \u2068مرحبا\u2069", None, ("isolate",)
+        "\u202eevil\u202c \u2066isolate\u2069 \u200fmark \u2068مرحبا\u2069", "isolate", ("isolate",)
     ),
     # An emoji newer than Python's Unicode database (U+1FAE8, Unicode 15) or a noncharacter
     # (U+FDD0) beside Arabic also made python-bidi fail the pack.
@@ -410,9 +410,6 @@ def test_a_hostile_search_query_returns_results_not_an_error(shared: Shared, que
     assert isinstance(hits, list)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="FTS5's unicode61 tokenizer counts bidi marks (RLM, LRI...) as letters"
-)
 def test_a_word_wrapped_in_bidi_marks_is_found(store: Store, young_person: YoungPerson) -> None:
     add_contact(
         store,

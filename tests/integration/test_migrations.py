@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,49 @@ def test_a_newer_schema_is_refused_and_left_untouched(old_store: tuple[Path, str
     after = {p.name: digest(p) for p in folder.iterdir() if p.is_file()}
     assert before == after
     assert head_revision() != "9999"
+
+
+def test_search_entries_indexed_with_bidi_controls_are_redone(tmp_path: Path) -> None:
+    """Before 0007 the index kept bidi controls, so a wrapped name was not found; opening the
+    store upgrades it and the name is found by its plain spelling."""
+    import os
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from keyworker_app.domain.vocabulary import ContactType
+    from keyworker_app.store.caseload_store import Store
+    from keyworker_app.store.recording import ContactDetails, add_contact
+    from keyworker_app.store.schema import alembic_config
+
+    key = os.urandom(32)
+    store = Store.create(tmp_path / "data", key, user_name="tester")
+    with store.unit_of_work() as uow:
+        person = YoungPerson(
+            reference="BD-1", given_name="Amani", family_name="T", date_of_birth=date(2010, 1, 1)
+        )
+        uow.add(person)
+        uow.commit()
+    add_contact(store, person.id, ContactDetails(ContactType.PHONE, "Spoke with \u2068Amira\u2069"))
+    with store.engine.connect() as connection:  # the index as the old code wrote it
+        connection = connection.execution_options(keyworker_write=True)
+        with connection.begin():
+            connection.execute(
+                text("UPDATE search_text SET body = :b"), {"b": "Spoke with \u2068Amira\u2069"}
+            )
+            command.stamp(alembic_config(connection), "0006")
+        with connection.begin():
+            assert (
+                connection.execute(
+                    text("SELECT count(*) FROM search_text WHERE search_text MATCH '\"Amira\"'")
+                ).scalar_one()
+                == 0
+            )
+    store.close()
+
+    reopened = Store.open(tmp_path / "data", key)
+    try:
+        with reopened.reading() as session:
+            assert len(search(session, "Amira")) == 1
+    finally:
+        reopened.close()
