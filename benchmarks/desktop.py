@@ -231,7 +231,7 @@ def figures(quick: bool) -> list:  # type: ignore[type-arg]
 
     years = 1 if quick else 3
     top = 500 if quick else 2000
-    rounds = 2 if quick else 3
+    rounds = 3
     out = []
     for scale in (1, 4, 16):
         people = top * scale // 16
