@@ -321,7 +321,7 @@ def concurrent_devices(admin_url: str, devices: int, folder: Path, rounds: int =
     lock = threading.Lock()
     with server(url) as one, server(url) as two:
         stores = [
-            new_laptop(folder / f"device-{n}", name, (one, two)[n % 2])
+            new_laptop(folder / f"devices{devices}-{n}", name, (one, two)[n % 2])
             for n, (name, _) in enumerate(users)
         ]
         for store in stores:
