@@ -147,3 +147,22 @@ def write_json(path: Path, figures: Sequence[Figure], quick: bool, seconds: floa
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     partial.replace(path)
+
+
+def markdown(path: Path) -> str:
+    """A JSON file of figures as the README's table."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    lines = ["| figure | value | baseline (same run) | ratio |", "| --- | --- | --- | --- |"]
+    for f in document["figures"]:
+        baseline = (
+            f"{_number(f['baseline'], f['unit'])} {f['baseline_name']}" if f["baseline"] else ""
+        )
+        ratio = "" if f["ratio"] is None else f"{f['ratio']:.2f}x"
+        if f.get("aim") is not None and f["ratio"] is not None:
+            ratio += f" (aim < {f['aim']:g})"
+        lines.append(f"| {f['name']} | {_number(f['value'], f['unit'])} | {baseline} | {ratio} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(Path(sys.argv[1])))
