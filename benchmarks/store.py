@@ -71,6 +71,7 @@ def _plain_engine(path: Path, key: bytes) -> Any:
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         for pragma in (
             "temp_store = MEMORY",
+            "cache_size = -32768",
             "journal_mode = WAL",
             "synchronous = FULL",
             "foreign_keys = ON",
