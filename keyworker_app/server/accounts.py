@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.ids import new_id
@@ -19,6 +19,8 @@ from keyworker_app.server.records import now, write_record
 ROLES = ("keyworker", "clinician", "supervisor", "admin")
 ACCESS_LIFETIME = timedelta(minutes=15)
 REFRESH_LIFETIME = timedelta(days=30)
+# How long the successors of one refresh token may live side by side (see ``refresh``).
+SIBLING_WINDOW = timedelta(minutes=2)
 FREE_FAILURES = 5
 MAX_LOCK = timedelta(minutes=15)
 MIN_PASSWORD = 10
@@ -233,12 +235,19 @@ def refresh(session: Session, token: str, device_id: str) -> tuple[Account, str,
         raise SignInRefused("This account is no longer active.")
     # Rotate, but keep the token just presented until its successor is used: if the answer is
     # lost on the way (a dropped or repeated request), the laptop can still refresh with the
-    # token it holds instead of being signed out. Any older or never-received ones go.
+    # token it holds instead of being signed out. Tokens issued before this one go (all have
+    # the same lifetime, so expiry orders them). Successors issued in the last couple of
+    # minutes stay: a repeated request issues one per copy and the laptop may hold any of them
+    # (a duplicated refresh used to sign the laptop out; found by
+    # tests/drills/test_sync_faults.py). Older unused successors go, so a stolen copy of a
+    # token cannot keep a second chain of tokens alive beside the laptop's for long.
+    recent = now() + REFRESH_LIFETIME - SIBLING_WINDOW
     for other in session.scalars(
         select(Token).where(
             Token.device_id == device_id,
             Token.kind == "refresh",
             Token.token_hash != stored.token_hash,
+            or_(Token.expires_at < stored.expires_at, Token.expires_at < recent),
         )
     ):
         session.delete(other)

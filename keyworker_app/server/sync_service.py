@@ -8,6 +8,7 @@ device which young people it must remove.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -25,11 +26,13 @@ from keyworker_app.server.models import (
     Device,
     DeviceAudit,
     Record,
+    RecordVersion,
 )
 from keyworker_app.server.records import (
     SHARED_TYPES,
     changed_by_others,
     forget_prefetch,
+    get_record,
     now,
     prefetch_records,
     version_data,
@@ -63,7 +66,7 @@ def _reject(op: PushOp, reason: str) -> OpResult:
 def _owner_young_person(session: Session, op: PushOp) -> str | None:
     if op.record_type == "young_person":
         return op.record_id
-    existing = session.get(Record, (op.record_type, op.record_id))
+    existing = get_record(session, op.record_type, op.record_id)
     if existing is not None:
         return existing.young_person_id
     value = op.patch.get("young_person_id")
@@ -83,7 +86,7 @@ def _may_write(session: Session, viewer: Viewer, op: PushOp, visible: set[str]) 
     young_person_id = _owner_young_person(session, op)
     if (
         op.record_type == "young_person"
-        and session.get(Record, ("young_person", op.record_id)) is None
+        and get_record(session, "young_person", op.record_id) is None
     ):
         team = op.patch.get("team_id")
         return None if team == viewer.team_id else "a new young person must belong to your team"
@@ -129,7 +132,8 @@ def _conflict(
 
 
 def _apply(session: Session, account: Account, device: Device, op: PushOp) -> OpResult:
-    record = session.get(Record, (op.record_type, op.record_id))
+    # get_record: a record the push prefetch found absent costs no query (and no autoflush).
+    record = get_record(session, op.record_type, op.record_id)
     patch = {k: v for k, v in op.patch.items() if k not in BOOKKEEPING}
     if op.record_type == "form_template":
         same = [
@@ -152,11 +156,20 @@ def _apply(session: Session, account: Account, device: Device, op: PushOp) -> Op
             device_id=device.id,
         )
         return OpResult(op_id=op.op_id, status="accepted", version=written.version)
+    base_version = min(op.base_version, record.version)
     if op.operation == "insert":
-        return OpResult(op_id=op.op_id, status="accepted", version=record.version)  # already here
+        # Already here: the insert was applied before but its answer was lost. If the laptop
+        # changed the record since, this op is that insert squashed with the changes (a new op
+        # id); merge them as an update on the version the insert made rather than dropping
+        # them, which lost a draft's later edit on the store and then on the laptop (found by
+        # tests/drills/test_sync_faults.py). Fields as inserted are not changes.
+        inserted = version_data(session, op.record_type, op.record_id, 1)
+        patch = {k: v for k, v in patch.items() if k not in inserted or inserted[k] != v}
+        if not patch:
+            return OpResult(op_id=op.op_id, status="accepted", version=record.version)
+        base_version = 1
     if op.record_type in APPEND_ONLY:
         return _reject(op, "this kind of record is never changed once saved")
-    base_version = min(op.base_version, record.version)
     base = version_data(session, op.record_type, op.record_id, base_version) or record.data
     others = changed_by_others(session, op.record_type, op.record_id, base_version, device.id)
     # A field only this device changed since its base takes the new value outright.
@@ -175,7 +188,14 @@ def _apply(session: Session, account: Account, device: Device, op: PushOp) -> Op
             device_id=device.id,
         ).version
     conflicts = [
-        _conflict(session, record, clash, account.user_name, kept) for clash in merged.clashes
+        _conflict(
+            session,
+            record,
+            clash,
+            account.user_name,
+            (_writer_of(session, record, clash.field, base_version, kept[0]), kept[1]),
+        )
+        for clash in merged.clashes
     ]
     return OpResult(
         op_id=op.op_id,
@@ -183,6 +203,30 @@ def _apply(session: Session, account: Account, device: Device, op: PushOp) -> Op
         version=version,
         conflict_ids=[c.id for c in conflicts],
     )
+
+
+def _writer_of(session: Session, record: Record, field: str, since: int, last: str) -> str:
+    """Who wrote the value ``field`` has now: the user of the device that last changed it, not
+    whoever wrote the record last (``last``). A push retried after its answer was lost makes
+    the device the record's last writer, and a clash with someone else's earlier change to
+    another field was then shown as between that worker and themself (found by
+    tests/drills/test_sync_faults.py). Versions keep no time: kept_at stays the record's."""
+    versions = list(
+        session.scalars(
+            select(RecordVersion)
+            .where(
+                RecordVersion.record_type == record.record_type,
+                RecordVersion.record_id == record.record_id,
+                RecordVersion.version >= since,
+            )
+            .order_by(RecordVersion.version)
+        )
+    )
+    for before, after in reversed(list(pairwise(versions))):
+        if before.data.get(field) != after.data.get(field):
+            device = session.get(Device, after.device_id) if after.device_id else None
+            return device.user_name if device is not None else last
+    return last
 
 
 def push(session: Session, account: Account, device: Device, request: PushRequest) -> PushResponse:

@@ -156,6 +156,33 @@ def test_a_refresh_token_is_spent_once_its_successor_has_been_used(
     assert refresh(service, t1, device).status_code == 401  # t2 was used: t1 is spent too
 
 
+def test_a_stolen_copy_of_a_refresh_token_cannot_keep_a_second_chain_alive(
+    teams: Database, service: TestClient, clock: Clock
+) -> None:
+    device = new_id()
+    t0 = sign_in(service, "kw1", device).json()["refresh_token"]
+    stolen = refresh(service, t0, device).json()["refresh_token"]  # a copy of t0 used first
+    clock.travel(minutes=5)
+    mine = refresh(service, t0, device)  # the laptop refreshes later with the t0 it holds
+    assert mine.status_code == 200
+    # The copy's successor was issued minutes before: it goes, the laptop's chain goes on.
+    assert refresh(service, stolen, device).status_code == 401
+    assert refresh(service, mine.json()["refresh_token"], device).status_code == 200
+
+
+def test_a_duplicated_refresh_leaves_both_successors_usable(
+    teams: Database, service: TestClient
+) -> None:
+    """A request repeated on the way (a flaky network) issues two successors at once; the
+    laptop keeps whichever answer reached it, so neither may be revoked by the other."""
+    device = new_id()
+    t0 = sign_in(service, "kw1", device).json()["refresh_token"]
+    first = refresh(service, t0, device).json()["refresh_token"]
+    second = refresh(service, t0, device).json()["refresh_token"]
+    assert refresh(service, first, device).status_code == 200  # the repeat did not revoke it
+    assert refresh(service, second, device).status_code == 200  # nor the first use this one
+
+
 def test_each_token_does_only_its_own_job_for_its_own_device(
     teams: Database, service: TestClient
 ) -> None:
