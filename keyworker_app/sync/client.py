@@ -64,6 +64,11 @@ class DeviceWiped(SyncError):
     pass
 
 
+class SignInNeeded(SyncError):
+    """The central store no longer accepts this laptop's sign-in (expired or refused).
+    Nothing local is lost; signing in again lets the next sync send everything waiting."""
+
+
 class _RevokedMeanwhile(SyncError):
     """Seen by a background fetch: the owning thread must do the wipe."""
 
@@ -137,7 +142,7 @@ class Connection:
             return self._call(method, path, retry=False, **kwargs)
         if response.status_code == 401:
             detail = str(_json(response).get("detail", "Sign-in refused."))
-            raise SyncError(
+            raise SignInNeeded(
                 detail if "login" in detail else f"{detail} Run `keyworker login` again."
             )
         if response.status_code == 503:
@@ -155,7 +160,7 @@ class Connection:
     def refresh(self) -> None:
         token = _refresh_token(self.store)
         if token is None:
-            raise SyncError("This laptop's sign-in has expired; run `keyworker login` again.")
+            raise SignInNeeded("This laptop's sign-in has expired; run `keyworker login` again.")
         body = {"refresh_token": token, "device_id": self.store.device_id}
         tokens = Tokens.model_validate(self._call("POST", "/v1/auth/refresh", json=body).json())
         _keep_refresh_token(self.store, tokens.refresh_token)

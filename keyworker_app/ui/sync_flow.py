@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialog
 from keyworker_app.store.models import YoungPerson
 from keyworker_app.sync.client import (
     DeviceWiped,
+    SignInNeeded,
     SyncReport,
     SyncState,
     login,
@@ -90,6 +91,15 @@ class SyncFlow:
                 self.unlock_page.reset(str(error))
                 return
             self.sync_timer.stop()  # offline: try again when asked or at the next unlock
+            if isinstance(error, SignInNeeded):
+                # Said even after a background sync: nothing reaches the central store until
+                # the worker signs in again, and the status line alone would read "offline".
+                self.sync_label.setText("Sign-in expired · Sync › Sign in")
+                self.say(
+                    "Your sign-in to the central store has expired; sign in again (Sync › "
+                    "Sign in). Everything on this laptop is kept and will be sent then."
+                )
+                return
             self.refresh_sync_status(offline=True)
             if not quiet:
                 self.say(friendly(error))

@@ -123,3 +123,22 @@ def test_sign_in_sync_and_resolve_a_conflict_in_the_app(
     with window.store.reading() as session:  # type: ignore[union-attr]
         assert session.scalars(select(YoungPerson.school)).one() == "Alpha College"
     other.close()
+
+
+def test_an_expired_sign_in_is_said_even_after_a_background_sync(
+    qtbot: QtBot, make_window: Make, tmp_path: Path, central_url: str
+) -> None:
+    from keyworker_app.sync.client import _keep_refresh_token
+
+    folder = new_laptop(tmp_path, "kwa1")
+    store = lifecycle.unlock_caseload(folder, PASSPHRASE, DeviceSecrets.for_store(folder))
+    login(store, central_url, "kwa1", PASSWORD)
+    sync(store)
+    _keep_refresh_token(store, "a token the central store no longer accepts")
+    store.close()
+
+    window = unlocked(qtbot, make_window(folder, passphrase=PASSPHRASE))  # syncs in the background
+    qtbot.waitUntil(lambda: "Sign-in expired" in window.sync_label.text(), timeout=20000)
+    message = window.statusBar().currentMessage()
+    assert "sign in again (Sync › Sign in)" in message and "keyworker login" not in message
+    assert window.caseload_page.model.total == 1  # the caseload stays open and usable
