@@ -1,0 +1,196 @@
+"""Organisation settings: one TOML file IT can deploy per machine, overridden per user where the
+organisation allows it.
+
+    [organisation]
+    name = "Northshire Council"
+    logo = "northshire.png"            # beside this file, or an absolute path
+    marking = "OFFICIAL-SENSITIVE"     # printed at the top and bottom of every page
+
+    [central_store]
+    url = "https://keyworker.northshire.gov.uk"
+
+    [practice]
+    idle_lock_minutes = 10
+    visiting_standard_days = 10
+    caseload_cap = 8
+    templates = ["five_ps_formulation", "deep_dive_review"]   # enabled; leave out for all
+
+    [users_may_change]
+    settings = ["practice.idle_lock_minutes"]
+
+The machine's file is found at $KEYWORKER_SETTINGS, else in the system configuration folder
+(platformdirs ``site_config_dir``); the user's file in the user's configuration folder. Any
+problem is one sentence naming the file and the key. (Groundwork for issue 8: not yet read by
+the app, the packs or sync.)
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+FILE_NAME = "keyworker.toml"
+SETTINGS_ENV = "KEYWORKER_SETTINGS"
+
+
+class SettingsError(ValueError):
+    """A settings file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class OrganisationSettings:
+    name: str = ""
+    logo: Path | None = None
+    marking: str = "OFFICIAL-SENSITIVE"
+    central_store_url: str | None = None
+    idle_lock_minutes: int = 10
+    visiting_standard_days: int = 10
+    caseload_cap: int = 8
+    templates: tuple[str, ...] | None = None  # None: every template
+    users_may_change: frozenset[str] = field(default_factory=frozenset)
+
+
+# key -> (attribute, check). Each check returns the value to keep or raises ValueError(reason).
+def _text(limit: int) -> Any:
+    def check(value: object) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("must be some text in quotes")
+        if len(value) > limit or any(ord(c) < 32 for c in value):
+            raise ValueError(f"must be one line of at most {limit} characters")
+        return value.strip()
+
+    return check
+
+
+def _whole(low: int, high: int) -> Any:
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return value
+
+    return check
+
+
+def _url(value: object) -> str:
+    parsed = urlparse(value) if isinstance(value, str) else None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError('must be an address like "https://keyworker.example.gov.uk"')
+    return str(value).rstrip("/")
+
+
+def _names(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError('must be a list of template ids, like ["five_ps_formulation"]')
+    return tuple(value)
+
+
+KEYS: dict[str, tuple[str, Any]] = {
+    "organisation.name": ("name", _text(120)),
+    "organisation.logo": ("logo", _text(500)),
+    "organisation.marking": ("marking", _text(60)),
+    "central_store.url": ("central_store_url", _url),
+    "practice.idle_lock_minutes": ("idle_lock_minutes", _whole(1, 240)),
+    "practice.visiting_standard_days": ("visiting_standard_days", _whole(1, 365)),
+    "practice.caseload_cap": ("caseload_cap", _whole(1, 200)),
+    "practice.templates": ("templates", _names),
+}
+USER_KEYS = "users_may_change.settings"
+
+
+def _flatten(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for section, body in data.items():
+        if not isinstance(body, dict):
+            raise SettingsError(
+                f"{path}: '{section}' must be a [section] heading with settings under it."
+            )
+        for key, value in body.items():
+            flat[f"{section}.{key}"] = value
+    return flat
+
+
+def _unknown(path: Path, key: str) -> SettingsError:
+    close = difflib.get_close_matches(key, [*KEYS, USER_KEYS], n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return SettingsError(f"{path}: there is no setting '{key}'{hint}.")
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """The file's settings as {"section.key": value}, checked. Raises SettingsError."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: the settings file does not exist.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path}: the settings file cannot be read ({error}).") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: this is not valid TOML ({error}).") from None
+    flat = _flatten(data, path)
+    checked: dict[str, Any] = {}
+    for key, value in flat.items():
+        if key == USER_KEYS:
+            if not isinstance(value, list) or any(v not in KEYS for v in value):
+                bad = [v for v in value if v not in KEYS] if isinstance(value, list) else value
+                raise SettingsError(f"{path}: {key} must list settings from this file ({bad!r}).")
+            checked[key] = frozenset(value)
+            continue
+        if key not in KEYS:
+            raise _unknown(path, key)
+        try:
+            checked[key] = KEYS[key][1](value)
+        except ValueError as reason:
+            raise SettingsError(f"{path}: {key} {reason}.") from None
+    if "organisation.logo" in checked:
+        logo = Path(checked["organisation.logo"]).expanduser()
+        logo = logo if logo.is_absolute() else path.parent / logo
+        if logo.suffix.lower() not in (".png", ".jpg", ".jpeg") or not logo.is_file():
+            raise SettingsError(
+                f"{path}: organisation.logo must name a PNG or JPEG file that exists ({logo})."
+            )
+        checked["organisation.logo"] = logo
+    return checked
+
+
+def default_paths() -> tuple[Path, Path]:
+    """(the machine's file, the user's file)."""
+    import platformdirs
+
+    machine = os.environ.get(SETTINGS_ENV)
+    return (
+        Path(machine) if machine else Path(platformdirs.site_config_dir("Keyworker")) / FILE_NAME,
+        Path(platformdirs.user_config_dir("Keyworker")) / FILE_NAME,
+    )
+
+
+def load_settings(machine: Path | None = None, user: Path | None = None) -> OrganisationSettings:
+    """The settings in force: the defaults, then the machine's file, then what the user's file
+    may change. A missing file is no error (unless named by $KEYWORKER_SETTINGS); a bad one is."""
+    if machine is None and user is None:
+        machine, user = default_paths()
+        must_exist = bool(os.environ.get(SETTINGS_ENV))
+    else:
+        must_exist = False
+    settings = OrganisationSettings()
+    values: dict[str, Any] = {}
+    if machine is not None and (must_exist or machine.exists()):
+        values = read_file(machine)
+    allowed = values.pop(USER_KEYS, frozenset())
+    if user is not None and user.exists():
+        own = read_file(user)
+        if USER_KEYS in own:
+            raise SettingsError(f"{user}: only the organisation's file may set {USER_KEYS}.")
+        for key, value in own.items():
+            if key not in allowed:
+                raise SettingsError(
+                    f"{user}: {key} is set by the organisation and cannot be changed here; "
+                    "remove it from this file."
+                )
+            values[key] = value
+    changes = {KEYS[key][0]: value for key, value in values.items()}
+    return replace(settings, **changes, users_may_change=allowed)

@@ -1,0 +1,92 @@
+"""Organisation settings: a good file, a missing one, bad ones (each named by file and key),
+and user overrides only where the organisation allows them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from keyworker_app.organisation import OrganisationSettings, SettingsError, load_settings
+
+GOOD = """
+[organisation]
+name = "Northshire Council"
+logo = "northshire.png"
+marking = "OFFICIAL-SENSITIVE: PERSONAL"
+
+[central_store]
+url = "https://keyworker.northshire.example/"
+
+[practice]
+idle_lock_minutes = 5
+visiting_standard_days = 14
+caseload_cap = 6
+templates = ["five_ps_formulation", "deep_dive_review"]
+
+[users_may_change]
+settings = ["practice.idle_lock_minutes"]
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_good_file_sets_everything(tmp_path: Path) -> None:
+    (tmp_path / "northshire.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    settings = load_settings(write(tmp_path, "keyworker.toml", GOOD), tmp_path / "none.toml")
+    assert settings.name == "Northshire Council"
+    assert settings.logo == tmp_path / "northshire.png"
+    assert settings.marking == "OFFICIAL-SENSITIVE: PERSONAL"
+    assert settings.central_store_url == "https://keyworker.northshire.example"
+    assert (settings.idle_lock_minutes, settings.visiting_standard_days) == (5, 14)
+    assert settings.caseload_cap == 6
+    assert settings.templates == ("five_ps_formulation", "deep_dive_review")
+
+
+def test_missing_files_give_the_defaults(tmp_path: Path) -> None:
+    assert load_settings(tmp_path / "a.toml", tmp_path / "b.toml") == OrganisationSettings()
+
+
+def test_a_missing_file_named_by_the_environment_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KEYWORKER_SETTINGS", str(tmp_path / "missing.toml"))
+    with pytest.raises(SettingsError, match=r"missing\.toml: the settings file does not exist"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[practice]\nidle_lock_minute = 5\n", "(did you mean 'practice.idle_lock_minutes'?)"),
+        ("[practice]\ncaseload_cap = 0\n", "practice.caseload_cap must be a whole number from 1"),
+        ("[practice]\ncaseload_cap = true\n", "practice.caseload_cap must be a whole number"),
+        ('[central_store]\nurl = "keyworker.example"\n', "central_store.url must be an address"),
+        ('[organisation]\nlogo = "nowhere.png"\n', "organisation.logo must name a PNG or JPEG"),
+        ("[organisation]\nname = 42\n", "organisation.name must be some text"),
+        ('[practice]\ntemplates = "all"\n', "practice.templates must be a list of template ids"),
+        ("name = 'x'\n", "'name' must be a [section] heading"),
+        ("[practice\n", "this is not valid TOML"),
+    ],
+)  # fmt: skip
+def test_a_bad_file_names_the_file_and_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, "keyworker.toml", text)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(path, None)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_user_may_change_only_what_the_organisation_allows(tmp_path: Path) -> None:
+    (tmp_path / "northshire.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    machine = write(tmp_path, "keyworker.toml", GOOD)
+    user = write(tmp_path, "user.toml", "[practice]\nidle_lock_minutes = 20\n")
+    assert load_settings(machine, user).idle_lock_minutes == 20
+    write(tmp_path, "user.toml", "[practice]\ncaseload_cap = 30\n")
+    with pytest.raises(SettingsError, match=r"practice\.caseload_cap is set by the organisation"):
+        load_settings(machine, user)
