@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.ids import new_id
@@ -142,6 +142,11 @@ def _digest(token: str) -> str:
 
 
 def _issue(session: Session, kind: str, user_name: str, device_id: str, lifetime: timedelta) -> str:
+    # Tokens that ran out are of no use to anyone: cleared whenever this device gets new ones.
+    session.execute(
+        delete(Token).where(Token.device_id == device_id, Token.expires_at <= now()),
+        execution_options={"synchronize_session": False},  # none of them is in use here
+    )
     token = secrets.token_urlsafe(32)
     session.add(
         Token(

@@ -183,6 +183,24 @@ def test_a_duplicated_refresh_leaves_both_successors_usable(
     assert refresh(service, second, device).status_code == 200  # nor the first use this one
 
 
+def test_tokens_that_ran_out_are_cleared_when_the_device_gets_new_ones(
+    teams: Database, service: TestClient, clock: Clock
+) -> None:
+    from sqlalchemy import func, select
+
+    from keyworker_app.server.models import Token
+
+    device = new_id()
+    sign_in(service, "kw1", device)
+    clock.travel(days=31)  # both tokens have run out
+    assert sign_in(service, "kw1", device).status_code == 200
+    with teams.session() as session:
+        left = session.scalar(
+            select(func.count()).select_from(Token).where(Token.device_id == device)
+        )
+    assert left == 2  # the new access and refresh tokens only
+
+
 def test_each_token_does_only_its_own_job_for_its_own_device(
     teams: Database, service: TestClient
 ) -> None:
