@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.ids import new_id
@@ -391,6 +391,8 @@ def pull(session: Session, account: Account, device: Device, request: PullReques
     ).all()
     more = len(rows) > request.limit
     rows = rows[: request.limit]
+    # The newest change number, for the laptop's progress bar (an index lookup, not a count).
+    latest = session.scalar(select(func.max(ChangeEntry.seq))) or 0
     changes: dict[tuple[str, str], Change] = {}
     conflicts: dict[str, ConflictInfo] = {}
     conflict_ids = [row.record_id for row in rows if row.kind == "conflict"]
@@ -451,6 +453,7 @@ def pull(session: Session, account: Account, device: Device, request: PullReques
         removed=removed,
         cursor=cursor,
         more=more,
+        latest=max(latest, cursor),
     )
 
 

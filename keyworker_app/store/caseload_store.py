@@ -37,7 +37,14 @@ class Store:
         return data_dir / DB_FILE
 
     @classmethod
-    def create(cls, data_dir: Path, data_key: bytes, *, user_name: str | None = None) -> Store:
+    def create(
+        cls,
+        data_dir: Path,
+        data_key: bytes,
+        *,
+        user_name: str | None = None,
+        device_id: str | None = None,
+    ) -> Store:
         """A new, empty store at ``data_dir`` (which must not hold one yet).
 
         The file is built under a temporary name and renamed into place once its schema and
@@ -61,7 +68,7 @@ class Store:
                     connection.execute(
                         insert(StoreSetting),
                         [
-                            {"key": "device_id", "value": new_id()},
+                            {"key": "device_id", "value": device_id or new_id()},
                             {"key": "user_name", "value": user_name or _os_user()},
                             {"key": "created_at", "value": datetime.now(UTC).isoformat()},
                         ],

@@ -38,8 +38,10 @@ def create_caseload(
     user_name: str | None = None,
     kdf: Argon2Params | None = None,
     demo: bool = False,
+    device_id: str | None = None,
 ) -> NewCaseload:
-    """A new encrypted store with its keys; the recovery code must be shown to the user once."""
+    """A new encrypted store with its keys; the recovery code must be shown to the user once.
+    ``device_id``: the one this laptop already signed in to the central store with (first run)."""
     if exists(data_dir):
         raise StoreError(f"{data_dir} already holds a caseload; open it instead of creating one.")
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -47,7 +49,7 @@ def create_caseload(
     data_key, recovery_code = keys.create_keys(
         data_dir, store_id, passphrase, secrets, params=kdf, demo=demo
     )
-    store = Store.create(data_dir, data_key, user_name=user_name)
+    store = Store.create(data_dir, data_key, user_name=user_name, device_id=device_id)
     return NewCaseload(store, recovery_code)
 
 

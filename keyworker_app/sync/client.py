@@ -56,6 +56,10 @@ REMOVAL_GUARD = 0.5
 REMOVAL_GUARD_MIN = 10
 
 
+# (what is happening, the share done from 0 to 1 or None when unknown); called on the sync's thread.
+SyncProgress = Callable[[str, float | None], None]
+
+
 class SyncError(StoreError):
     """Sync could not finish; the message says what to do. Nothing local was lost."""
 
@@ -208,15 +212,16 @@ def _keep_refresh_token(store: Store, token: str) -> None:
         ) from None
 
 
-def login(
-    store: Store,
+def request_sign_in(
     server: str,
     user: str,
     password: str,
+    device_id: str,
     *,
     transport: httpx.BaseTransport | None = None,
 ) -> Tokens:
-    """Sign in; the refresh token goes to the OS keyring, never to a file."""
+    """Sign in as this device, keeping nothing yet: a new laptop's first run signs in before
+    its caseload exists, so the account is checked before anything is created."""
     if not server.startswith(("http://", "https://")):
         raise SyncError("Give the central store's address with http:// or https://.")
     with httpx.Client(base_url=server.rstrip("/"), transport=transport, timeout=30) as http:
@@ -226,7 +231,7 @@ def login(
                 json={
                     "user": user,
                     "password": password,
-                    "device_id": store.device_id,
+                    "device_id": device_id,
                     "device_name": _device_name(),
                 },
             )
@@ -237,7 +242,12 @@ def login(
             ) from None
     if response.status_code != 200:
         raise SyncError(_json(response).get("detail", f"Sign-in failed ({response.status_code})."))
-    tokens = Tokens.model_validate(response.json())
+    return Tokens.model_validate(response.json())
+
+
+def keep_sign_in(store: Store, server: str, tokens: Tokens) -> None:
+    """The refresh token goes to the OS keyring, never to a file; the address and the user to
+    the store."""
     _keep_refresh_token(store, tokens.refresh_token)
     with store.unit_of_work(record_outbox=False) as uow:
         put_setting(uow.session, SERVER_URL, server.rstrip("/"))
@@ -246,6 +256,19 @@ def login(
         uow.audit("sync_login", detail={"server": server.rstrip("/")})
         uow.commit()
     store.user_name = tokens.user.user_name
+
+
+def login(
+    store: Store,
+    server: str,
+    user: str,
+    password: str,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> Tokens:
+    """Sign in and keep the sign-in."""
+    tokens = request_sign_in(server, user, password, store.device_id, transport=transport)
+    keep_sign_in(store, server, tokens)
     return tokens
 
 
@@ -361,7 +384,12 @@ def push_outbox(store: Store, connection: Connection, report: SyncReport) -> Non
 
 
 def pull_changes(
-    store: Store, connection: Connection, report: SyncReport, *, allow_large_removal: bool = False
+    store: Store,
+    connection: Connection,
+    report: SyncReport,
+    *,
+    allow_large_removal: bool = False,
+    progress: SyncProgress | None = None,
 ) -> None:
     cursor = int(setting(store, CURSOR) or 0)
     with store.reading() as session:
@@ -370,7 +398,7 @@ def pull_changes(
     # store and the laptop work at the same time (each page still applies in order, whole).
     ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull")
     try:
-        _pull_pages(store, connection, report, cursor, held, ahead, allow_large_removal)
+        _pull_pages(store, connection, report, cursor, held, ahead, allow_large_removal, progress)
     finally:
         ahead.shutdown(wait=True, cancel_futures=True)
 
@@ -383,8 +411,10 @@ def _pull_pages(
     held: list[str],
     ahead: ThreadPoolExecutor,
     allow_large_removal: bool,
+    progress: SyncProgress | None,
 ) -> None:
     first = True
+    start = cursor
     page = connection.pull(PullRequest(cursor=cursor, limit=PAGE, held=held))
     while True:
         following = (
@@ -412,6 +442,12 @@ def _pull_pages(
         report.pulled += apply_page(store, page.changes, page.conflicts, page.removed, page.cursor)
         report.removed += len(page.removed)
         first = False
+        if progress:
+            span = max(page.latest - start, 1)
+            progress(
+                f"Receiving changes… {report.pulled:,} records",
+                min((page.cursor - start) / span, 1.0) if page.more else 1.0,
+            )
         if following is None:
             return
         try:
@@ -428,7 +464,7 @@ def sync(
     *,
     transport: httpx.BaseTransport | None = None,
     allow_large_removal: bool = False,
-    progress: Callable[[str], None] | None = None,
+    progress: SyncProgress | None = None,
 ) -> SyncReport:
     """Push pending changes, then pull everything new. Raises SyncError (nothing lost)."""
     report = SyncReport()
@@ -436,11 +472,13 @@ def sync(
     try:
         connection.refresh()
         if progress:
-            progress("Sending changes…")
+            progress("Sending changes…", None)
         push_outbox(store, connection, report)
         if progress:
-            progress("Receiving changes…")
-        pull_changes(store, connection, report, allow_large_removal=allow_large_removal)
+            progress("Receiving changes…", 0.0)
+        pull_changes(
+            store, connection, report, allow_large_removal=allow_large_removal, progress=progress
+        )
     finally:
         connection.close()
     _write_setting(store, LAST_SYNC, datetime.now(UTC).isoformat())

@@ -148,6 +148,9 @@ class PullResponse(BaseModel):
     removed: list[str] = Field(default_factory=list, description="young people no longer visible")
     cursor: int
     more: bool
+    latest: int = Field(
+        default=0, ge=0, description="the newest change number: how far the pull has to go"
+    )
 
 
 class KeepOneSide(BaseModel):

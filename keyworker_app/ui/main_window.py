@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -24,25 +24,28 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from keyworker_app.domain.ids import new_id
 from keyworker_app.forms.library import load_library
+from keyworker_app.organisation import OrganisationSettings
 from keyworker_app.security import SecurityError
 from keyworker_app.security.device_secret import DeviceSecrets
 from keyworker_app.security.keys import KeyFile
 from keyworker_app.store import lifecycle
 from keyworker_app.store.caseload import CaseloadRow, caseload
 from keyworker_app.store.caseload_store import Store
-from keyworker_app.store.models import Contact, Staff, Team
+from keyworker_app.store.models import Contact, Staff, Team, YoungPerson
 from keyworker_app.store.record import YoungPersonRecord, load_record
 from keyworker_app.store.recording import (
     draft_contacts,
     record_opened,
 )
 from keyworker_app.store.search import search
-from keyworker_app.sync.client import SyncState
+from keyworker_app.sync.client import SyncState, Tokens, keep_sign_in, request_sign_in, sync
 from keyworker_app.ui.caseload_page import CaseloadPage
 from keyworker_app.ui.contact_editor import ContactEditor
+from keyworker_app.ui.first_run import FirstRunPage
 from keyworker_app.ui.form_flow import FormFlow
 from keyworker_app.ui.form_pages import FormPage, FormsList
 from keyworker_app.ui.idle import IdleWatcher
@@ -53,9 +56,10 @@ from keyworker_app.ui.recording_flow import RecordingFlow
 from keyworker_app.ui.sync_flow import SyncFlow
 from keyworker_app.ui.sync_pages import ConflictsPage
 from keyworker_app.ui.tasks import TaskRunner
-from keyworker_app.ui.unlock_pages import FirstRunPage, UnlockPage
+from keyworker_app.ui.tour import Stop, Tour
+from keyworker_app.ui.unlock_pages import UnlockPage
 
-DEFAULT_IDLE_MINUTES = 10.0
+IDLE_SETTING = "practice.idle_lock_minutes"  # the organisation's key, and this user's choice
 
 
 @dataclass
@@ -66,6 +70,22 @@ class StartOptions:
     view: str | None = None
     demo: bool = False
     create_demo: object = None  # callable(store) that fills a new demo caseload
+    organisation: OrganisationSettings = field(default_factory=OrganisationSettings)
+
+
+@dataclass
+class PendingSignIn:
+    """A first run's sign-in, kept in memory until the caseload exists to hold it."""
+
+    server: str
+    tokens: Tokens
+    device_id: str
+
+
+class _SyncProgress(QObject):
+    """Carries the first sync's progress from the store worker to the GUI thread."""
+
+    changed = Signal(str, object)
 
 
 @dataclass
@@ -106,6 +126,7 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
     def __init__(self, options: StartOptions) -> None:
         super().__init__()
         self.options = options
+        self.organisation = options.organisation
         self.setWindowTitle("Keyworker")
         self.setMinimumSize(900, 600)
         self.tasks = TaskRunner(self)
@@ -115,15 +136,18 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
         self.where = WhereIWas()
         self.slot = DraftSlot()
         self.settings = QSettings("Keyworker", "Keyworker")
-        self.idle = IdleWatcher(
-            float(self.settings.value("idle_lock_minutes", DEFAULT_IDLE_MINUTES)), self
-        )
+        self.idle = IdleWatcher(self._idle_minutes(), self)
         self.idle.idle.connect(lambda: self.lock("Locked after a period without use."))
         QApplication.instance().installEventFilter(self.idle)  # type: ignore[union-attr]
 
         self.pages = QStackedWidget()
         self.setCentralWidget(self.pages)
-        self.first_run = FirstRunPage(os.environ.get("USER", ""))
+        self.first_run = FirstRunPage(
+            os.environ.get("USER", ""), server=self.organisation.central_store_url
+        )
+        self.pending_sign_in: PendingSignIn | None = None
+        self.tour: Tour | None = None
+        self.tour_pending = False
         self.unlock_page = UnlockPage()
         self.workspace = QWidget()
         self.pages.addWidget(self.first_run)
@@ -152,10 +176,10 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
         team_button.setToolTip("Reflective practice, supervision and other team records")
         team_button.clicked.connect(self.show_team_forms)
         top.addWidget(team_button)
-        lock_button = QPushButton("Lock")
-        lock_button.setToolTip("Lock the caseload (Ctrl+L)")
-        lock_button.clicked.connect(lambda: self.lock("Locked."))
-        top.addWidget(lock_button)
+        self.lock_button = QPushButton("Lock")
+        self.lock_button.setToolTip("Lock the caseload (Ctrl+L)")
+        self.lock_button.clicked.connect(lambda: self.lock("Locked."))
+        top.addWidget(self.lock_button)
         inner_layout.addLayout(top)
         self.views = QStackedWidget()
         inner_layout.addWidget(self.views)
@@ -201,7 +225,9 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
 
     # -- wiring ---------------------------------------------------------------------------
     def _connect(self) -> None:
+        self.first_run.sign_in_requested.connect(self.first_sign_in)
         self.first_run.create_requested.connect(self.create_caseload)
+        self.first_run.code_stored.connect(self.first_sync)
         self.first_run.finished.connect(self._after_first_run)
         self.unlock_page.unlock_requested.connect(self.unlock)
         self.unlock_page.recover_requested.connect(self.recover)
@@ -258,8 +284,18 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
         sync_menu.addAction(action("&Conflicts…", "", self.show_conflicts))
         sync_menu.addAction(action("&Team sync status…", "", self.show_team_status))
         settings_menu = self.menuBar().addMenu("&Settings")
-        settings_menu.addAction(action("Lock after &idle…", "", self._choose_idle_minutes))
+        idle_action = action("Lock after &idle…", "", self._choose_idle_minutes)
+        if not self._user_may_change_idle():
+            idle_action.setText(
+                f"Locks after {self.organisation.idle_lock_minutes} minutes without use "
+                "(set by your organisation)"
+            )
+            idle_action.setEnabled(False)
+        settings_menu.addAction(idle_action)
         settings_menu.addAction(action("&Template problems…", "", self._show_template_problems))
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(action("Caseload &tour", "", self.show_tour))
+        help_menu.addAction(action("&About Keyworker", "", self._about))
 
     def _busy(self, busy: bool) -> None:
         if busy:
@@ -293,24 +329,142 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
         if self.options.passphrase:
             self.unlock(self.options.passphrase)
 
+    # -- first run: sign in, passphrase, recovery code, first sync, tour ----------------------
+    def first_sign_in(self, server: str, user: str, password: str) -> None:
+        """Check the account before anything is made: the device id signed in with here is
+        the one the new caseload will carry."""
+        device_id = new_id()
+
+        def signed_in(tokens: Tokens) -> None:
+            self.pending_sign_in = PendingSignIn(server, tokens, device_id)
+            self.first_run.signed_in(tokens.user.user_name, tokens.user.display_name)
+
+        self.tasks.run(
+            lambda: request_sign_in(server, user, password, device_id),
+            signed_in,
+            lambda e: self.first_run.sign_in_failed(friendly(e)),
+        )
+
     def create_caseload(self, passphrase: str, user_name: str) -> None:
         data_dir = self.options.data_dir
+        pending = self.pending_sign_in
 
-        def create() -> tuple[Store, str]:
+        def create() -> tuple[Store, str, str | None]:
             created = lifecycle.create_caseload(
-                data_dir, passphrase, DeviceSecrets.for_store(data_dir), user_name=user_name or None
+                data_dir,
+                passphrase,
+                DeviceSecrets.for_store(data_dir),
+                user_name=(pending.tokens.user.user_name if pending else user_name) or None,
+                device_id=pending.device_id if pending else None,
             )
-            return created.store, created.recovery_code
+            problem = None
+            if pending is not None:
+                try:
+                    keep_sign_in(created.store, pending.server, pending.tokens)
+                except Exception as error:  # noqa: BLE001 - the caseload stands; say why
+                    problem = friendly(error)
+            return created.store, created.recovery_code, problem
 
-        def done(result: tuple[Store, str]) -> None:
-            self.store, code = result
+        def done(result: tuple[Store, str, str | None]) -> None:
+            self.store, code, problem = result
+            self.pending_sign_in = None  # the tokens now live in the keyring, or nowhere
+            if problem is not None:
+                self.first_run.signed_in_as = None  # no first sync: sign in again later
+                self.say(problem)
             self.first_run.show_recovery_code(code)
 
         self.tasks.run(create, done, lambda e: self.first_run.show_error(friendly(e)))
 
+    def first_sync(self) -> None:
+        store = self.store
+        if store is None:
+            return
+        relay = _SyncProgress(self)
+        relay.changed.connect(self.first_run.sync_progress)
+
+        def run() -> tuple[int, int]:
+            report = sync(store, progress=relay.changed.emit)
+            with store.reading() as session:
+                young_people = session.scalar(select(func.count()).select_from(YoungPerson))
+            return int(young_people or 0), report.pulled
+
+        def done(result: tuple[int, int]) -> None:
+            relay.deleteLater()
+            self.first_run.sync_finished(*result)
+
+        def failed(error: BaseException) -> None:
+            relay.deleteLater()
+            self.first_run.sync_failed(friendly(error))
+
+        self.tasks.run(run, done, failed)
+
     def _after_first_run(self) -> None:
         if self.store is not None:
+            self.tour_pending = True
             self._unlocked(self.store)
+
+    def show_tour(self) -> None:
+        if self.store is None or self.pages.currentWidget() is not self.workspace:
+            return
+        if self.tour is not None:
+            self.tour.finish()
+        self.show_caseload()
+        standard = self.organisation.visiting_standard_days
+        within = f"within {standard} days" if standard else "within the team's visiting standard"
+        minutes = int(self.idle.minutes)
+        stops = [
+            Stop(
+                self.caseload_page.table,
+                "Your caseload",
+                "Everyone you keywork, with when they were last seen and their open actions. "
+                f"Young people not seen {within} are flagged, so you can see at "
+                "a glance who needs a visit.",
+            ),
+            Stop(
+                self.caseload_page.filter,
+                "Find someone",
+                "Type part of a name or reference to narrow the list, or words from a note to "
+                "search every note (Ctrl+F). Press Enter to open the first match.",
+            ),
+            Stop(
+                self.caseload_page.table,
+                "Record a visit",
+                "Open a young person (double-click, or Enter), then New contact (Ctrl+N). Your "
+                "words are saved as you type, even if the laptop switches off; Finalise when "
+                "the record is complete.",
+            ),
+            Stop(
+                self.sync_label,
+                "Working offline",
+                "Everything works without a network. Your records go to the central store when "
+                "there is one; if someone changed the same thing, both versions are kept and "
+                "shown under Sync › Conflicts.",
+            ),
+            Stop(
+                self.lock_button,
+                "Lock when you step away",
+                f"Lock (Ctrl+L) before leaving the laptop. It also locks itself after {minutes} "
+                "minutes without use. Help › Caseload tour shows this tour again.",
+            ),
+        ]
+        self.tour = Tour(self, stops)
+        self.tour.ended.connect(self._tour_ended)
+
+    def _tour_ended(self) -> None:
+        self.tour = None
+        self.caseload_page.filter.setFocus()
+
+    def _about(self) -> None:
+        from keyworker_app import __version__
+
+        name = self.organisation.name or "your organisation"
+        QMessageBox.about(
+            self,
+            "About Keyworker",
+            f"Keyworker {__version__}\n\nSet up for {name}. Central store: "
+            f"{self.organisation.central_store_url or 'chosen at sign-in'}.\n\nYour caseload "
+            "is kept encrypted on this laptop.",
+        )
 
     def unlock(self, passphrase: str) -> None:
         data_dir = self.options.data_dir
@@ -423,6 +577,9 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
                 return
             self.open_record(match.young_person_id, None, view=self.options.view)
             return
+        if self.tour_pending:
+            self.tour_pending = False
+            self.show_tour()
         self.ready.emit()
 
     # -- caseload ---------------------------------------------------------------------------
@@ -547,18 +704,32 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
             )
 
     # -- settings and layout ----------------------------------------------------------------
+    def _user_may_change_idle(self) -> bool:
+        return IDLE_SETTING in self.organisation.users_may_change
+
+    def _idle_minutes(self) -> float:
+        """The organisation's setting, or this user's own choice where the organisation allows
+        one."""
+        chosen = self.settings.value(IDLE_SETTING) if self._user_may_change_idle() else None
+        try:
+            return float(chosen) if chosen is not None else self.organisation.idle_lock_minutes
+        except (TypeError, ValueError):
+            return self.organisation.idle_lock_minutes
+
     def _choose_idle_minutes(self) -> None:
+        if not self._user_may_change_idle():
+            return
         minutes, ok = QInputDialog.getInt(
             self,
             "Auto-lock",
             "Lock the caseload after this many minutes without use:",
             int(self.idle.minutes),
             1,
-            120,
+            240,
         )
         if ok:
             self.idle.set_minutes(minutes)
-            self.settings.setValue("idle_lock_minutes", minutes)
+            self.settings.setValue(IDLE_SETTING, minutes)
             if self.store is not None:
                 self.idle.start()
             self.say(f"The caseload now locks after {minutes} minutes without use.")

@@ -16,4 +16,9 @@ QLabel#chip_muted { background: palette(mid); color: palette(window); }
 QWidget#recordHeader { border-bottom: 1px solid palette(mid); }
 QTabBar::tab { padding: 6px 14px; }
 QPushButton { padding: 5px 14px; }
+QFrame#tour {
+    background: palette(base); border: 2px solid #0f6cbd; border-radius: 8px;
+}
+QFrame#tour QLabel { background: transparent; border: none; }
+QLabel#tourStep { color: #0f6cbd; font-weight: bold; }
 """

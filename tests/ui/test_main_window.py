@@ -15,6 +15,7 @@ from keyworker_app.domain.vocabulary import RecordStatus
 from keyworker_app.security.device_secret import DeviceSecrets
 from keyworker_app.store import lifecycle
 from keyworker_app.store.models import Action, Addendum, Contact
+from keyworker_app.ui.first_run import RECOVERY_CODE
 from keyworker_app.ui.main_window import MainWindow
 from tests.ui.conftest import PASSPHRASE, unlocked
 
@@ -43,6 +44,7 @@ def test_first_run_sets_a_passphrase_and_shows_the_recovery_code_once(
     window.start()
     page = window.first_run
     assert window.pages.currentWidget() is page
+    qtbot.mouseClick(page.offline_button, Qt.MouseButton.LeftButton)
     qtbot.keyClicks(page.first, "short")
     assert not page.create_button.isEnabled()
     assert "Too short" in page.strength.text()
@@ -54,7 +56,7 @@ def test_first_run_sets_a_passphrase_and_shows_the_recovery_code_once(
     qtbot.keyClicks(page.second, "marble otter violin harbour")
     assert page.create_button.isEnabled()
     qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.stack.currentIndex() == 1, timeout=20000)
+    qtbot.waitUntil(lambda: page.stack.currentIndex() == RECOVERY_CODE, timeout=20000)
     code = page.code.text()
     assert code.count("-") == 6
     assert not page.continue_button.isEnabled()

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import uvicorn
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from keyworker_app.domain.caseload_csv import parse_caseload_csv
 from keyworker_app.security.device_secret import DeviceSecrets
-from keyworker_app.server.app import create_app
-from keyworker_app.server.database import open_database
-from keyworker_app.server.importing import import_central
 from keyworker_app.store import lifecycle
 from keyworker_app.store.models import YoungPerson
 from keyworker_app.store.recording import update_young_person
@@ -26,39 +18,10 @@ from keyworker_app.sync.client import login, sync
 from keyworker_app.ui import sync_flow
 from keyworker_app.ui.main_window import MainWindow
 from tests.conftest import FAST_KDF
-from tests.sync.conftest import PASSWORD, add_people
+from tests.sync.conftest import PASSWORD
 from tests.ui.conftest import PASSPHRASE, unlocked
 
 Make = Callable[..., MainWindow]
-
-
-@pytest.fixture
-def central_url(tmp_path: Path) -> Iterator[str]:
-    database = open_database(data_dir=tmp_path / "central")
-    add_people(
-        database, ("kwa1", "keyworker", "A"), ("kwa2", "keyworker", "A"), ("sva", "supervisor", "A")
-    )
-    cases = (
-        "reference,given_name,family_name,date_of_birth,team,keyworker,school\n"
-        "A001,Ava,Stone,2008-01-01,A,kwa1,Oak High\n"
-    )
-    with database.session() as session, session.begin():
-        import_central(session, parse_caseload_csv(cases.encode()))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(database), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    database.dispose()
 
 
 def new_laptop(tmp_path: Path, name: str) -> Path:

@@ -1,0 +1,168 @@
+"""Screenshots of a new keyworker's first run, taken from the current code: the app is driven as
+a keyworker would drive it, against a real central store on loopback holding synthetic cases.
+
+    python docs/first_run_screens.py docs/screenshots
+
+Run by docs/make_screenshots.sh (``make screenshots``), which sets the throwaway keyring and
+folders; every name here is synthetic.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+from PySide6.QtWidgets import QApplication, QWidget
+
+from keyworker_app.organisation import OrganisationSettings
+from keyworker_app.server import accounts
+from keyworker_app.server.app import create_app
+from keyworker_app.server.database import open_database
+from keyworker_app.ui.app import application, save_png
+from keyworker_app.ui.main_window import MainWindow, StartOptions
+
+PASSWORD = "synthetic password for screenshots"
+PASSPHRASE = "marble otter violin harbour"
+SIZE = (1100, 720)
+
+
+CASES = """reference,given_name,family_name,date_of_birth,team,keyworker,school
+NS1041,Kayden,Oyelaran,2010-03-14,North,meera.nowak,Ashgrove Academy
+NS1042,Lili,Brzezinska,2009-07-02,North,meera.nowak,Ashgrove Academy
+NS1043,Tomasz,Reid,2011-01-23,North,meera.nowak,Harbour School
+NS1044,Amani,Tesfay,2008-11-30,North,meera.nowak,Northshire College
+NS1045,Ffion,Parry,2010-09-05,North,meera.nowak,Harbour School
+NS1046,Reza,Karimi,2009-04-18,North,meera.nowak,Ashgrove Academy
+"""
+NOTES = {
+    "NS1041": "Home visit. Kayden showed me the bike he is fixing; talked about school mornings.",
+    "NS1043": "Walk to the park with Tomasz; he wants to try the youth club on Thursday.",
+    "NS1044": "Phone call with Amani about college enrolment; agreed to meet next week.",
+}
+
+
+def _central_store(folder: Path) -> tuple[str, Callable[[], None]]:
+    """A central store with a synthetic caseload for meera.nowak, served on a free port."""
+    from datetime import UTC, datetime, timedelta
+
+    from keyworker_app.domain.caseload_csv import parse_caseload_csv
+    from keyworker_app.domain.vocabulary import ContactType
+    from keyworker_app.security.device_secret import DeviceSecrets
+    from keyworker_app.server.importing import import_central
+    from keyworker_app.store import lifecycle
+    from keyworker_app.store.recording import ContactDetails, add_contact, require_young_person
+    from keyworker_app.sync.client import login, sync
+
+    database = open_database(data_dir=folder / "central")
+    with database.session() as session, session.begin():
+        accounts.add_team(session, "North")
+        accounts.add_user(
+            session,
+            "meera.nowak",
+            PASSWORD,
+            role="keyworker",
+            team="North",
+            display_name="Meera Nowak",
+        )
+    with database.session() as session, session.begin():
+        import_central(session, parse_caseload_csv(CASES.encode()))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(database), host="127.0.0.1", port=port, log_level="warning")
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    # The keyworker's old laptop has recorded a few visits already.
+    old = folder / "old-laptop"
+    store = lifecycle.create_caseload(
+        old, PASSPHRASE, DeviceSecrets.for_store(old), user_name="meera.nowak"
+    ).store
+    login(store, url, "meera.nowak", PASSWORD)
+    sync(store)
+    for days, (reference, note) in enumerate(NOTES.items(), start=2):
+        with store.reading() as session:
+            person_id = require_young_person(session, reference).id
+        details = ContactDetails(contact_type=ContactType.parse("home_visit"), narrative=note)
+        details.occurred_at = datetime.now(UTC) - timedelta(days=days * 3)
+        details.duration_minutes = 60
+        add_contact(store, person_id, details, finalise=True)
+    sync(store)
+    store.close()
+
+    def stop() -> None:
+        server.should_exit = True
+        database.dispose()
+
+    return url, stop
+
+
+def _wait(app: QApplication, done: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise SystemExit("The first run did not reach the next step in time.")
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def _shoot(app: QApplication, window: QWidget, path: Path) -> None:
+    for _ in range(20):
+        app.processEvents()
+        time.sleep(0.01)
+    save_png(window, path)  # type: ignore[arg-type]
+    print(f"  {path}")
+
+
+def main(out: Path) -> int:
+    app = application()
+    work = Path(tempfile.mkdtemp(prefix="kw-first-run-"))
+    url, stop = _central_store(work)
+    window = MainWindow(
+        StartOptions(
+            data_dir=work / "laptop",
+            organisation=OrganisationSettings(name="Northshire Council", central_store_url=url),
+        )
+    )
+    window.resize(*SIZE)
+    window.show()
+    window.start()
+    page = window.first_run
+    page.sign_in_user.setText("meera.nowak")
+    page.password.setText(PASSWORD)
+    _shoot(app, window, out / "first-run-sign-in.png")
+    page.sign_in_button.click()
+    _wait(app, lambda: page.stack.currentIndex() == 1)
+    page.first.setText(PASSPHRASE)
+    page.second.setText(PASSPHRASE)
+    _shoot(app, window, out / "first-run-passphrase.png")
+    page.create_button.click()
+    _wait(app, lambda: page.stack.currentIndex() == 2)
+    page.stored.setChecked(True)
+    _shoot(app, window, out / "first-run-recovery-code.png")
+    page.continue_button.click()
+    _wait(app, lambda: page.tour_button.isEnabled())
+    _shoot(app, window, out / "first-run-sync.png")
+    page.tour_button.click()
+    _wait(app, lambda: window.tour is not None)
+    _shoot(app, window, out / "first-run-tour.png")
+    window.tour.finish()  # type: ignore[union-attr]
+    window.close()
+    stop()
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")))
