@@ -41,7 +41,9 @@ class SyncFlow:
         from keyworker_app.sync.client import SERVER_URL, SYNC_USER
 
         dialog = SignInDialog(
-            setting(store, SERVER_URL) or "", setting(store, SYNC_USER) or store.user_name, self
+            setting(store, SERVER_URL) or self.organisation.central_store_url or "",
+            setting(store, SYNC_USER) or store.user_name,
+            self,
         )
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return

@@ -404,3 +404,30 @@ def test_a_pull_of_many_pages_brings_everything_in_order(
         from keyworker_app.server.models import ChangeEntry
 
         assert cursor == session.scalar(select(func.max(ChangeEntry.seq)))
+
+
+def test_a_clash_names_who_wrote_the_field_not_who_last_touched_the_record(
+    teams: Database, laptop: Callable[[str], Laptop]
+) -> None:
+    """kwa1 changes the school, then the supervisor changes another field of the same young
+    person; kwa2, offline since before both, changes the school too. The value that stands was
+    written by kwa1, so the clash must say kwa1, not the supervisor who touched the record last."""
+    a1, a2, sv = laptop("kwa1"), laptop("kwa2"), laptop("sva")
+    for device in (a1, a2, sv):
+        run(device)
+    update_young_person(a1.store, person(a1, "A001").id, {"school": "Alpha College"})
+    run(a1)
+    run(sv)
+    update_young_person(sv.store, person(sv, "A001").id, {"first_language": "Welsh"})
+    run(sv)
+    update_young_person(a2.store, person(a2, "A001").id, {"school": "Beta College"})
+    assert run(a2).conflicts == 1
+    with a2.store.reading() as session:
+        [clash] = session.scalars(select(SyncConflict)).all()
+    assert (clash.field, clash.kept_value, clash.other_value) == (
+        "school",
+        "Alpha College",
+        "Beta College",
+    )
+    assert (clash.kept_by, clash.other_by) == ("kwa1", "kwa2")
+    assert person(a2, "A001").first_language == "Welsh"
