@@ -431,3 +431,43 @@ def test_a_clash_names_who_wrote_the_field_not_who_last_touched_the_record(
     )
     assert (clash.kept_by, clash.other_by) == ("kwa1", "kwa2")
     assert person(a2, "A001").first_language == "Welsh"
+
+
+def test_a_new_contact_whose_answer_was_lost_keeps_the_edits_made_after(
+    teams: Database, laptop: Callable[[str], Laptop]
+) -> None:
+    """The store took the new contact but the laptop never heard; the keyworker then finishes
+    the note and finalises it. The next push sends the insert again with the later edits in it:
+    the store must keep the edits, not answer "already applied" and drop them."""
+    import httpx
+
+    from keyworker_app.store.recording import finalise_contact, save_draft
+
+    a1 = laptop("kwa1")
+    run(a1)
+    draft = ContactDetails(
+        ContactType.HOME_VISIT, "first words", occurred_at=datetime(2026, 10, 2, tzinfo=UTC)
+    )
+    contact = add_contact(a1.store, person(a1, "A001").id, draft)
+
+    def answer_lost_on_push(request: httpx.Request) -> httpx.Response:
+        response = a1.transport.handle_request(request)
+        response.read()
+        if request.url.path.endswith("/push"):
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+    with pytest.raises(SyncError, match="did not answer"):
+        sync(a1.store, transport=httpx.MockTransport(answer_lost_on_push))
+    draft.narrative = "first words, then the whole visit written up"
+    save_draft(a1.store, contact.id, draft)
+    finalise_contact(a1.store, contact.id)
+    run(a1)
+    a2 = laptop("kwa2")
+    run(a2)
+    with a2.store.reading() as session:
+        [kept] = session.scalars(select(Contact).where(Contact.id == contact.id)).all()
+        assert kept.narrative == "first words, then the whole visit written up"
+        assert kept.status.value == "final"
+    with a1.store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxEntry)) == 0
