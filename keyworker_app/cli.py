@@ -1,7 +1,8 @@
 """The ``keyworker`` command line: parses, asks for secrets, calls the layers, prints.
 
 Every failure a user can cause ends in one sentence on stderr and a non-zero exit, never a
-traceback (set KEYWORKER_DEBUG=1 to see one).
+traceback (set KEYWORKER_DEBUG=1 to see one). The organisation's settings are read here, once,
+and handed down: a settings file that cannot be used stops every command with exit code 2.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ from keyworker_app import __version__
 from keyworker_app.cli_export import add_export_csv_command
 from keyworker_app.cli_forms import cmd_forms_list, cmd_forms_validate
 from keyworker_app.cli_reports import add_report_commands
+from keyworker_app.cli_settings import add_settings_command, check_templates
 from keyworker_app.domain.vocabulary import ContactType
+from keyworker_app.organisation import OrganisationSettings, SettingsError, load_settings
 from keyworker_app.paths import default_data_dir, demo_data_dir
 from keyworker_app.security import SecurityError
 from keyworker_app.security.device_secret import ALLOW_INSECURE_ENV, DeviceSecrets
@@ -44,6 +47,7 @@ class UserError(Exception):
 
 
 EXPECTED_ERRORS = (UserError, StoreError, SecurityError, ValueError)
+SETTINGS_EXIT = 2  # the organisation's settings file is wrong: IT's to put right
 
 
 def say(message: str = "") -> None:
@@ -86,9 +90,13 @@ def _print_recovery_code(code: str) -> None:
 
 # -- opening the store --------------------------------------------------------------------------
 class Context:
-    """What every command needs: the data directory and a way to open the store."""
+    """What every command needs: the data directory, a way to open the store, and the
+    organisation's settings."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(
+        self, args: argparse.Namespace, organisation: OrganisationSettings | None = None
+    ) -> None:
+        self.organisation = organisation or OrganisationSettings()
         self.demo: bool = args.demo
         if self.demo:
             # The demo caseload is synthetic; an insecure keyring is acceptable for it.
@@ -442,13 +450,18 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
         raise UserError(
             "No password was given: set KEYWORKER_PASSWORD or run keyworker in a terminal."
         )
+    server = args.server or ctx.organisation.central_store_url
+    if not server:
+        raise UserError(
+            "No central store was given: add --server URL (your organisation has not set one)."
+        )
     store = ctx.open()
     try:
-        tokens = login(store, args.server, args.user, password)
+        tokens = login(store, server, args.user, password)
     finally:
         store.close()
     say(
-        f"Signed in to {args.server} as {tokens.user.display_name} ({tokens.user.role}). "
+        f"Signed in to {server} as {tokens.user.display_name} ({tokens.user.role}). "
         "Run `keyworker sync`."
     )
     return 0
@@ -662,7 +675,9 @@ def build_parser() -> argparse.ArgumentParser:
     login = commands.add_parser(
         "login", help="sign in to the central store (password from $KEYWORKER_PASSWORD)"
     )
-    login.add_argument("--server", required=True, metavar="URL")
+    login.add_argument(
+        "--server", metavar="URL", help="the central store (default: your organisation's)"
+    )
     login.add_argument("--user", required=True, metavar="NAME")
     login.set_defaults(run=cmd_login)
 
@@ -689,6 +704,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     update.set_defaults(run=cmd_update)
 
+    add_settings_command(commands)
+
     commands.add_parser("gui", help="open the desktop app (the default)")
     return parser
 
@@ -703,6 +720,15 @@ class GuiRequest:
     screenshot: Path | None
     open_reference: str | None
     view: str | None
+    organisation: OrganisationSettings = field(default_factory=OrganisationSettings)
+    # The settings file could not be used: the app says so (in a window) instead of opening.
+    settings_problem: str | None = None
+
+
+def _organisation() -> OrganisationSettings:
+    organisation = load_settings()
+    check_templates(organisation)
+    return organisation
 
 
 def main(argv: Sequence[str] | None = None, gui: Callable[[GuiRequest], int] | None = None) -> int:
@@ -710,7 +736,15 @@ def main(argv: Sequence[str] | None = None, gui: Callable[[GuiRequest], int] | N
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        ctx = Context(args)
+        organisation, settings_problem = _organisation(), None
+    except SettingsError as error:
+        organisation, settings_problem = OrganisationSettings(), _sentence(error)
+    try:
+        ctx = Context(args, organisation)
+        checking_a_file = args.command == "settings" and args.check
+        if settings_problem and not checking_a_file and args.command not in (None, "gui"):
+            warn(settings_problem)
+            return SETTINGS_EXIT
         if args.command in (None, "gui"):
             if gui is None:
                 parser.print_help()
@@ -726,11 +760,16 @@ def main(argv: Sequence[str] | None = None, gui: Callable[[GuiRequest], int] | N
                 screenshot=Path(args.screenshot).expanduser() if args.screenshot else None,
                 open_reference=args.open,
                 view=args.view,
+                organisation=organisation,
+                settings_problem=settings_problem,
             )
             if request.screenshot and not request.screenshot.parent.is_dir():
                 raise UserError(f"The folder {request.screenshot.parent} does not exist.")
             return gui(request)
         return int(args.run(ctx, args))
+    except SettingsError as error:
+        warn(_sentence(error))
+        return SETTINGS_EXIT
     except EXPECTED_ERRORS as error:
         warn(_sentence(error))
         return 1

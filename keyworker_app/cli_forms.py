@@ -21,7 +21,7 @@ def warn(message: str) -> None:
 def cmd_forms_list(ctx: Any, args: argparse.Namespace) -> int:
     from keyworker_app.forms.library import load_library, user_templates_dir
 
-    library = load_library()
+    library = load_library(enabled=ctx.organisation.templates)
     for problem in library.problems:
         warn(f"Skipped a broken template: {problem}.")
     templates = library.latest_all()
@@ -34,6 +34,7 @@ def cmd_forms_list(ctx: Any, args: argparse.Namespace) -> int:
                 "scope": t.scope.value,
                 "roles": [r.value for r in t.roles],
                 "revisable": t.revisable,
+                "enabled": library.is_enabled(t.id),
                 "file": str(library.templates[(t.id, t.version)].path),
             }
             for t in templates
@@ -42,8 +43,12 @@ def cmd_forms_list(ctx: Any, args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     for t in templates:
-        say(f"{t.id:<34} v{t.version:<3} {t.scope.value:<13} {t.title}")
+        off = "" if library.is_enabled(t.id) else "  (turned off by your organisation)"
+        say(f"{t.id:<34} v{t.version:<3} {t.scope.value:<13} {t.title}{off}")
     count = f"{len(templates)} template{'s' if len(templates) != 1 else ''}"
+    if library.enabled is not None:
+        on = sum(library.is_enabled(t.id) for t in templates)
+        count += f", {on} offered for new forms by your organisation's settings"
     say(f"{count}. Add your own as .toml files in {user_templates_dir()}.")
     return 0
 

@@ -65,7 +65,7 @@ def cmd_pack(ctx: Any, args: argparse.Namespace) -> int:
     )
     store = ctx.open()
     try:
-        pdf = build_review_pack(store, request)
+        pdf = build_review_pack(store, request, organisation=ctx.organisation)
     finally:
         store.close()
     save_pdf(pdf, out, password=password)
@@ -82,7 +82,7 @@ def cmd_supervision_pack(ctx: Any, args: argparse.Namespace) -> int:
     out = _out(args.out)
     store = ctx.open()
     try:
-        pdf = build_supervision_pack(store, args.worker)
+        pdf = build_supervision_pack(store, args.worker, organisation=ctx.organisation)
     finally:
         store.close()
     save_pdf(pdf, out, password=_password(args))
@@ -99,7 +99,7 @@ def cmd_service_report(ctx: Any, args: argparse.Namespace) -> int:
     json_out = _out(args.json) if args.json else None
     store = ctx.open()
     try:
-        pdf, figures = build_service_report(store, start, end)
+        pdf, figures = build_service_report(store, start, end, organisation=ctx.organisation)
     finally:
         store.close()
     save_pdf(pdf, out, password=_password(args))

@@ -10,8 +10,11 @@ from keyworker_app import cli
 
 
 def open_desktop(request: cli.GuiRequest) -> int:
-    from keyworker_app.ui.app import run
+    from keyworker_app.ui.app import run, tell_settings_problem
     from keyworker_app.ui.main_window import StartOptions
+
+    if request.settings_problem:
+        return tell_settings_problem(request.settings_problem, request.screenshot)
 
     options = StartOptions(
         data_dir=request.data_dir,
@@ -20,6 +23,7 @@ def open_desktop(request: cli.GuiRequest) -> int:
         view=request.view,
         demo=request.demo,
         create_demo=(lambda: cli.create_demo_caseload(request.data_dir)) if request.demo else None,
+        organisation=request.organisation,
     )
     return run(options, request.screenshot)
 

@@ -11,8 +11,8 @@ organisation allows it.
 
     [practice]
     idle_lock_minutes = 10
-    visiting_standard_days = 10
-    caseload_cap = 8
+    visiting_standard_days = 10       # leave out: each team's own standard
+    caseload_cap = 8                  # leave out: each team's own cap
     templates = ["five_ps_formulation", "deep_dive_review"]   # enabled; leave out for all
 
     [users_may_change]
@@ -20,8 +20,9 @@ organisation allows it.
 
 The machine's file is found at $KEYWORKER_SETTINGS, else in the system configuration folder
 (platformdirs ``site_config_dir``); the user's file in the user's configuration folder. Any
-problem is one sentence naming the file and the key. (Groundwork for issue 8: not yet read by
-the app, the packs or sync.)
+problem is one sentence naming the file and the key. ``docs/keyworker.example.toml`` documents
+every key. The settings are read once, at the edge (``keyworker_app.cli``), and handed down as
+an ``OrganisationSettings``; no layer below reads a file or the environment for them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+APP = "Keyworker"
 FILE_NAME = "keyworker.toml"
 SETTINGS_ENV = "KEYWORKER_SETTINGS"
 
@@ -50,10 +52,16 @@ class OrganisationSettings:
     marking: str = "OFFICIAL-SENSITIVE"
     central_store_url: str | None = None
     idle_lock_minutes: int = 10
-    visiting_standard_days: int = 10
-    caseload_cap: int = 8
+    visiting_standard_days: int | None = None  # None: each team's own standard
+    caseload_cap: int | None = None  # None: each team's own cap
     templates: tuple[str, ...] | None = None  # None: every template
     users_may_change: frozenset[str] = field(default_factory=frozenset)
+    # "section.key" -> the file that set it; a key not here has its default.
+    sources: Mapping[str, Path] = field(default_factory=dict, compare=False, hash=False)
+
+    def value_of(self, key: str) -> Any:
+        """The value in force for a "section.key" of the file."""
+        return getattr(self, KEYS[key][0])
 
 
 # key -> (attribute, check). Each check returns the value to keep or raises ValueError(reason).
@@ -147,24 +155,53 @@ def read_file(path: Path) -> dict[str, Any]:
         except ValueError as reason:
             raise SettingsError(f"{path}: {key} {reason}.") from None
     if "organisation.logo" in checked:
-        logo = Path(checked["organisation.logo"]).expanduser()
-        logo = logo if logo.is_absolute() else path.parent / logo
-        if logo.suffix.lower() not in (".png", ".jpg", ".jpeg") or not logo.is_file():
-            raise SettingsError(
-                f"{path}: organisation.logo must name a PNG or JPEG file that exists ({logo})."
-            )
-        checked["organisation.logo"] = logo
+        checked["organisation.logo"] = _logo(path, Path(checked["organisation.logo"]))
     return checked
 
 
+LOGO_LIMIT = 5 * 1024 * 1024
+
+
+def _logo(path: Path, logo: Path) -> Path:
+    """The logo's full path, once its first bytes show a PNG or JPEG picture: a broken logo is
+    caught here, by name, rather than when a supervisor prints a pack."""
+    logo = logo.expanduser()
+    logo = logo if logo.is_absolute() else path.parent / logo
+    problem = None
+    try:
+        size = logo.stat().st_size
+        with logo.open("rb") as file:
+            head = file.read(24)
+    except OSError:
+        problem = "must name a PNG or JPEG file that exists"
+    else:
+        png = (
+            head[:8] == b"\x89PNG\r\n\x1a\n"
+            and head[12:16] == b"IHDR"
+            and len(head) == 24
+            and min(int.from_bytes(head[16:20]), int.from_bytes(head[20:24])) > 0
+        )
+        if not (png or head[:3] == b"\xff\xd8\xff"):
+            problem = "must name a PNG or JPEG picture, and this file is neither"
+        elif size > LOGO_LIMIT:
+            problem = "must be a picture of at most 5 MB"
+    if problem:
+        raise SettingsError(f"{path}: organisation.logo {problem} ({logo}).")
+    return logo
+
+
 def default_paths() -> tuple[Path, Path]:
-    """(the machine's file, the user's file)."""
+    """(the machine's file, the user's file): on Windows C:\\ProgramData\\Keyworker and
+    %LOCALAPPDATA%\\Keyworker, on macOS /Library/Application Support/Keyworker and its ~ twin,
+    on Linux /etc/xdg/Keyworker and ~/.config/Keyworker."""
     import platformdirs
 
     machine = os.environ.get(SETTINGS_ENV)
     return (
-        Path(machine) if machine else Path(platformdirs.site_config_dir("Keyworker")) / FILE_NAME,
-        Path(platformdirs.user_config_dir("Keyworker")) / FILE_NAME,
+        Path(machine)
+        if machine
+        else platformdirs.site_config_path(APP, appauthor=False) / FILE_NAME,
+        platformdirs.user_config_path(APP, appauthor=False) / FILE_NAME,
     )
 
 
@@ -181,6 +218,7 @@ def load_settings(machine: Path | None = None, user: Path | None = None) -> Orga
     if machine is not None and (must_exist or machine.exists()):
         values = read_file(machine)
     allowed = values.pop(USER_KEYS, frozenset())
+    sources = dict.fromkeys(values, machine)
     if user is not None and user.exists():
         own = read_file(user)
         if USER_KEYS in own:
@@ -192,5 +230,6 @@ def load_settings(machine: Path | None = None, user: Path | None = None) -> Orga
                     "remove it from this file."
                 )
             values[key] = value
+            sources[key] = user
     changes = {KEYS[key][0]: value for key, value in values.items()}
-    return replace(settings, **changes, users_may_change=allowed)
+    return replace(settings, **changes, users_may_change=allowed, sources=sources)

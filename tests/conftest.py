@@ -49,9 +49,16 @@ def isolated_user_folders(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[MemoryKeyring]:
     """Every test gets its own keyring and XDG folders, and never sees the developer's."""
-    for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+    for name in (
+        "XDG_DATA_HOME",
+        "XDG_STATE_HOME",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_CONFIG_DIRS",  # where the organisation's settings file would be
+    ):
         monkeypatch.setenv(name, str(tmp_path / "xdg" / name.lower()))
     for name in (
+        "KEYWORKER_SETTINGS",
         "KEYWORKER_ALLOW_INSECURE_KEYRING",
         "KEYWORKER_PASSPHRASE",
         "KEYWORKER_DATA_DIR",

@@ -58,6 +58,12 @@ class LoadedTemplate:
 class TemplateLibrary:
     templates: dict[tuple[str, int], LoadedTemplate] = field(default_factory=dict)
     problems: list[TemplateProblem] = field(default_factory=list)
+    # The organisation's choice of templates for new forms (None: all). Forms already saved
+    # from a template turned off still open, print and revise.
+    enabled: frozenset[str] | None = None
+
+    def is_enabled(self, template_id: str) -> bool:
+        return self.enabled is None or template_id in self.enabled
 
     def get(self, template_id: str, version: int) -> TemplateDef | None:
         loaded = self.templates.get((template_id, version))
@@ -72,12 +78,13 @@ class TemplateLibrary:
         return [t for t in (self.latest(i) for i in ids) if t is not None]
 
     def available(self, scope: Scope, role: Role | None = None) -> list[TemplateDef]:
-        """The newest version of each template for this scope that ``role`` fills in."""
+        """The newest version of each enabled template for this scope that ``role`` fills in:
+        the templates a new form can be started from."""
         return sorted(
             (
                 t
                 for t in self.latest_all()
-                if t.scope == scope and (role is None or role in t.roles)
+                if t.scope == scope and (role is None or role in t.roles) and self.is_enabled(t.id)
             ),
             key=lambda t: t.title.casefold(),
         )
@@ -222,9 +229,12 @@ def template_files(folders: Iterable[Path]) -> list[Path]:
     return files
 
 
-def load_library(folders: Iterable[Path] | None = None) -> TemplateLibrary:
-    """Every template in ``folders`` (default: shipped forms/ then the user's folder)."""
-    library = TemplateLibrary()
+def load_library(
+    folders: Iterable[Path] | None = None, *, enabled: Iterable[str] | None = None
+) -> TemplateLibrary:
+    """Every template in ``folders`` (default: shipped forms/ then the user's folder); new forms
+    only from the ``enabled`` template ids (None: all)."""
+    library = TemplateLibrary(enabled=None if enabled is None else frozenset(enabled))
     for path in template_files(default_folders() if folders is None else folders):
         try:
             definition = load_file(path)

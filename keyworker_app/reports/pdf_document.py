@@ -1,6 +1,7 @@
-"""The printed page shared by every pack and report: A4, the protective marking at the top and
-bottom of every page, "Page X of Y", the bundled fonts, optional AES-256 encryption, and a file
-written atomically (a half-written PDF never appears)."""
+"""The printed page shared by every pack and report: A4, the organisation's protective marking at
+the top and bottom of every page and its name and logo on the cover, "Page X of Y", the bundled
+fonts, optional AES-256 encryption, and a file written atomically (a half-written PDF never
+appears)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -21,11 +23,13 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
     Frame,
+    Image,
     KeepTogether,
     PageTemplate,
     Paragraph,
@@ -35,9 +39,11 @@ from reportlab.platypus import (
 )
 
 from keyworker_app.atomic import write_atomically
+from keyworker_app.organisation import OrganisationSettings
 from keyworker_app.reports.pdf_text import BASE_FONT, BOLD_FONT, register_fonts, text_flowable
 
-MARKING = "OFFICIAL-SENSITIVE"
+MARKING = OrganisationSettings().marking  # when the organisation sets none
+LOGO_BOX = (60 * mm, 20 * mm)  # the most a logo takes on a cover: width, height
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#52606d")
 RULE = colors.HexColor("#cbd2d9")
@@ -122,6 +128,7 @@ class _NumberedCanvas(Canvas):
     """Holds every page until the end so each can say how many pages there are."""
 
     footer_left = ""
+    marking = MARKING
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Start in our font, so no unembedded standard font is referenced anywhere.
@@ -146,8 +153,8 @@ class _NumberedCanvas(Canvas):
         self.saveState()
         self.setFont(BOLD_FONT, 9)
         self.setFillColor(colors.HexColor("#9b2c2c"))
-        self.drawCentredString(width / 2, height - 10 * mm, MARKING)
-        self.drawCentredString(width / 2, 7 * mm, MARKING)
+        self.drawCentredString(width / 2, height - 10 * mm, self.marking)
+        self.drawCentredString(width / 2, 7 * mm, self.marking)
         self.setFont(BASE_FONT, 8)
         self.setFillColor(MUTED)
         self.drawString(MARGIN, 12 * mm, self.footer_left)
@@ -164,9 +171,11 @@ def render_pdf(
     subject: str,
     author: str,
     footer: str,
+    marking: str = MARKING,
     progress: Callable[[int], None] | None = None,
 ) -> bytes:
-    """Lay out ``story`` on marked, numbered A4 pages; the PDF as bytes."""
+    """Lay out ``story`` on numbered A4 pages with ``marking`` at the top and bottom of each;
+    the PDF as bytes."""
     register_fonts()
     buffer = io.BytesIO()
     document = BaseDocTemplate(
@@ -188,7 +197,9 @@ def render_pdf(
         document.setProgressCallBack(
             lambda kind, value: progress(int(value)) if kind == "PROGRESS" else None
         )
-    canvas_class = type("PackCanvas", (_NumberedCanvas,), {"footer_left": footer})
+    canvas_class = type(
+        "PackCanvas", (_NumberedCanvas,), {"footer_left": footer, "marking": marking}
+    )
     document.build(list(story), canvasmaker=canvas_class)
     return buffer.getvalue()
 
@@ -393,19 +404,54 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _logo(path: Path) -> Flowable | None:
+    """The organisation's logo scaled into LOGO_BOX, keeping its shape. The settings checked it
+    when Keyworker started; a logo since removed or spoilt leaves the cover without it rather
+    than stopping the pack from printing."""
+    try:
+        width, height = ImageReader(str(path)).getSize()
+    except Exception:  # noqa: BLE001 - ReportLab and Pillow raise many kinds for a bad picture
+        return None
+    if width <= 0 or height <= 0:
+        return None
+    scale = min(LOGO_BOX[0] / width, LOGO_BOX[1] / height)
+    logo = Image(str(path), width=width * scale, height=height * scale)
+    logo.hAlign = "LEFT"
+    return logo
+
+
 def cover(
-    title: str, lines: Sequence[tuple[str, str]], s: Styles, *, subtitle: str = ""
+    title: str,
+    lines: Sequence[tuple[str, str]],
+    s: Styles,
+    *,
+    subtitle: str = "",
+    organisation: OrganisationSettings | None = None,
 ) -> list[Flowable]:
-    """A cover page: title, who and what it is about, the marking restated."""
-    parts: list[Flowable] = [Spacer(1, 30 * mm), text_flowable(title, s.title)]
+    """A cover page: the organisation's logo and name, the title, who and what it is about,
+    the marking restated."""
+    organisation = organisation or OrganisationSettings()
+    letterhead: list[Flowable] = []
+    logo = _logo(organisation.logo) if organisation.logo else None
+    if logo is not None:
+        letterhead += [logo, Spacer(1, 3 * mm)]
+    if organisation.name:
+        letterhead.append(text_flowable(organisation.name, s.h2, align_rtl=False))
+    used = sum(part.wrap(CONTENT_WIDTH, A4[1])[1] for part in letterhead)
+    parts: list[Flowable] = [
+        *letterhead,
+        Spacer(1, max(8 * mm, 30 * mm - used)),
+        text_flowable(title, s.title),
+    ]
     if subtitle:
         parts += [Spacer(1, 3 * mm), text_flowable(subtitle, s.h2, align_rtl=False)]
     parts += [Spacer(1, 12 * mm), key_values(lines, s, label_width=40 * mm), Spacer(1, 20 * mm)]
     notice = ParagraphStyle("notice", parent=s.muted, alignment=TA_CENTER)
     parts.append(
         Paragraph(
-            f"{MARKING}. Contains personal information about a child. Keep it secure, share it "
-            "only with those who need it, and destroy it when no longer needed.",
+            f"{escape(organisation.marking)}. Contains personal information about a child. "
+            "Keep it secure, share it only with those who need it, and destroy it when no "
+            "longer needed.",
             notice,
         )
     )

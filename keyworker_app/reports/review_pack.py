@@ -20,6 +20,7 @@ from keyworker_app.domain.vocabulary import ActionStatus, RecordStatus, Worry
 from keyworker_app.forms.compare import compare
 from keyworker_app.forms.print_layout import print_blocks
 from keyworker_app.forms.schema import TemplateDef
+from keyworker_app.organisation import OrganisationSettings
 from keyworker_app.reports.pdf_document import (
     CONTENT_WIDTH,
     RULE,
@@ -231,7 +232,9 @@ class ReviewPack:
         request: PackRequest,
         period: tuple[date, date],
         prepared_by: str,
+        organisation: OrganisationSettings | None = None,
     ) -> None:
+        self.organisation = organisation or OrganisationSettings()
         self.record = record
         self.forms = forms
         self.request = request
@@ -634,6 +637,7 @@ class ReviewPack:
             ],
             s,
             subtitle=name,
+            organisation=self.organisation,
         )
         story.append(PageBreak())
         for code in chosen:
@@ -667,8 +671,11 @@ def build_review_pack(
     *,
     today: date | None = None,
     progress: Callable[[str], None] | None = None,
+    organisation: OrganisationSettings | None = None,
 ) -> bytes:
-    """The pack as PDF bytes; audited. Raises PackError or NotFound with one sentence."""
+    """The pack as PDF bytes, under ``organisation``'s name, logo and marking; audited. Raises
+    PackError or NotFound with one sentence."""
+    organisation = organisation or OrganisationSettings()
     today = today or date.today()
     end = request.end or today
     start = request.start or (end - timedelta(days=365))
@@ -679,7 +686,7 @@ def build_review_pack(
         record = load_record(session, person.id, today=today)
         forms = _forms(session, record)
         prepared_by = record.user_names.get(store.user_name, store.user_name)
-        pack = ReviewPack(record, forms, request, (start, end), prepared_by)
+        pack = ReviewPack(record, forms, request, (start, end), prepared_by, organisation)
         story = pack.story(progress)
     if progress:
         progress("Laying out pages")
@@ -689,6 +696,7 @@ def build_review_pack(
         subject=f"{_day(start)} to {_day(end)}",
         author=prepared_by,
         footer=f"Review pack · {person.reference} · {_day(start)} to {_day(end)}",
+        marking=organisation.marking,
     )
     with store.unit_of_work() as uow:
         uow.audit(

@@ -156,7 +156,9 @@ def _cost(placements: list[Placement], start: date, end: date) -> dict[str, Any]
     }
 
 
-def _capacity(session: Session, open_people: list[YoungPerson], cap_default: int) -> dict[str, Any]:
+def _capacity(
+    session: Session, open_people: list[YoungPerson], cap_default: int, cap: int | None
+) -> dict[str, Any]:
     """Open young people per keyworker now. The store keeps who holds a case now, not who held
     it when, so capacity is as things stand, whatever the range."""
     held = Counter(p.keyworker_id for p in open_people if p.keyworker_id)
@@ -169,15 +171,15 @@ def _capacity(session: Session, open_people: list[YoungPerson], cap_default: int
         if worker is None:
             continue  # held by a deleted worker: counted as unallocated below
         team = teams.get(worker.team_id or "")
-        cap = (team.caseload_cap if team else 0) or cap_default
+        worker_cap = cap or (team.caseload_cap if team else 0) or cap_default
         workers.append(
             {
                 "worker": worker.display_name,
                 "user_name": worker.user_name,
                 "team": team.name if team else None,
                 "open": n,
-                "cap": cap,
-                "over_cap": n > cap,
+                "cap": worker_cap,
+                "over_cap": n > worker_cap,
             }
         )
     workers.sort(key=lambda w: (w["team"] or "", w["worker"].casefold(), w["user_name"]))
@@ -195,12 +197,18 @@ def _capacity(session: Session, open_people: list[YoungPerson], cap_default: int
 
 
 def service_figures(
-    session: Session, start: date, end: date, *, cap_default: int = 12
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    cap_default: int = 12,
+    caseload_cap: int | None = None,
 ) -> dict[str, Any]:
     """The service's figures for ``start`` to ``end`` inclusive, as JSON-ready nested dicts.
 
-    ``cap_default`` is the caseload cap for a worker whose team has none. Raises ValueError
-    when the range starts after it ends.
+    ``caseload_cap`` is the organisation's cap for every worker; without one, each team's own
+    cap, and ``cap_default`` for a worker whose team has none. Raises ValueError when the range
+    starts after it ends.
     """
     if start > end:
         raise ValueError("The range starts after it ends; give a start date before the end date")
@@ -212,5 +220,5 @@ def service_figures(
         "outcomes": _tally(Outcome, (r.outcome for r in closed_in_range if r.outcome)),
         "placements_started": _placements_started(live.placements, start, end),
         "cost": _cost(live.placements, start, end),
-        "capacity": _capacity(session, live.open_people, cap_default),
+        "capacity": _capacity(session, live.open_people, cap_default, caseload_cap),
     }

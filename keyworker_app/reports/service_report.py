@@ -14,6 +14,7 @@ from reportlab.platypus import Flowable, PageBreak, Spacer
 
 from keyworker_app.atomic import write_atomically
 from keyworker_app.domain.vocabulary import Outcome, PlacementType, RiskCategory
+from keyworker_app.organisation import OrganisationSettings
 from keyworker_app.reports.pdf_document import (
     bar_chart,
     cover,
@@ -41,11 +42,13 @@ def _money(pounds: float) -> str:
     return f"{sign}£{abs(pounds):,.0f}"
 
 
-def figures_for(store: Store, start: date, end: date) -> dict[str, Any]:
+def figures_for(
+    store: Store, start: date, end: date, *, caseload_cap: int | None = None
+) -> dict[str, Any]:
     if start > end:
         raise ValueError("The range starts after it ends; give a --from date before --to")
     with store.reading() as session:
-        return service_figures(session, start, end)
+        return service_figures(session, start, end, caseload_cap=caseload_cap)
 
 
 def _display_name(store: Store) -> str:
@@ -60,7 +63,12 @@ def _display_name(store: Store) -> str:
     return name or store.user_name
 
 
-def report_story(figures: dict[str, Any], prepared_by: str, today: date) -> list[Flowable]:
+def report_story(
+    figures: dict[str, Any],
+    prepared_by: str,
+    today: date,
+    organisation: OrganisationSettings | None = None,
+) -> list[Flowable]:
     s = styles()
     period = figures["period"]
     start, end = date.fromisoformat(period["from"]), date.fromisoformat(period["to"])
@@ -79,6 +87,7 @@ def report_story(figures: dict[str, Any], prepared_by: str, today: date) -> list
         ],
         s,
         subtitle="Edge of care service",
+        organisation=organisation,
     )
     story.append(PageBreak())
 
@@ -215,17 +224,25 @@ def report_story(figures: dict[str, Any], prepared_by: str, today: date) -> list
 
 
 def build_service_report(
-    store: Store, start: date, end: date, *, today: date | None = None
+    store: Store,
+    start: date,
+    end: date,
+    *,
+    today: date | None = None,
+    organisation: OrganisationSettings | None = None,
 ) -> tuple[bytes, dict[str, Any]]:
-    """The report as PDF bytes and its figures; audited."""
+    """The report as PDF bytes and its figures, under ``organisation``'s name, logo, marking
+    and caseload cap; audited."""
     today = today or date.today()
-    figures = figures_for(store, start, end)
+    organisation = organisation or OrganisationSettings()
+    figures = figures_for(store, start, end, caseload_cap=organisation.caseload_cap)
     pdf = render_pdf(
-        report_story(figures, _display_name(store), today),
+        report_story(figures, _display_name(store), today, organisation),
         title="Service report",
         subject=f"{start.isoformat()} to {end.isoformat()}",
         author=store.user_name,
         footer=f"Service report · {start:%d %b %Y} to {end:%d %b %Y}",
+        marking=organisation.marking,
     )
     with store.unit_of_work() as uow:
         uow.audit("service_report", detail={"from": start.isoformat(), "to": end.isoformat()})

@@ -10,6 +10,7 @@ from reportlab.platypus import Flowable, PageBreak
 from sqlalchemy import select
 
 from keyworker_app.domain.vocabulary import ActionStatus, CaseStatus
+from keyworker_app.organisation import OrganisationSettings
 from keyworker_app.reports.pdf_document import (
     cover,
     data_table,
@@ -40,8 +41,17 @@ def _find_worker(session, name: str) -> Staff:  # type: ignore[no-untyped-def]
     )
 
 
-def build_supervision_pack(store: Store, worker: str, *, today: date | None = None) -> bytes:
+def build_supervision_pack(
+    store: Store,
+    worker: str,
+    *,
+    today: date | None = None,
+    organisation: OrganisationSettings | None = None,
+) -> bytes:
+    """One worker's open caseload and overdue actions, under ``organisation``'s name, logo,
+    marking and visiting standard; audited."""
     today = today or date.today()
+    organisation = organisation or OrganisationSettings()
     s = styles()
     with store.reading() as session:
         staff = _find_worker(session, worker)
@@ -53,6 +63,7 @@ def build_supervision_pack(store: Store, worker: str, *, today: date | None = No
                 user_name=staff.user_name,
                 include_closed=False,
                 today=today,
+                visiting_standard_days=organisation.visiting_standard_days,
             )
             if r.status == CaseStatus.OPEN
         ]
@@ -98,12 +109,13 @@ def build_supervision_pack(store: Store, worker: str, *, today: date | None = No
         ],
         s,
         subtitle=display_name,
+        organisation=organisation,
     )
     story.append(PageBreak())
     caseload_part: list[Flowable] = (
         [
             text_flowable(
-                "Longest since contact first; shaded rows are past the team's visiting standard.",
+                "Longest since contact first; shaded rows are past the visiting standard.",
                 s.muted,
             ),
             data_table(
@@ -146,6 +158,7 @@ def build_supervision_pack(store: Store, worker: str, *, today: date | None = No
         subject=today.isoformat(),
         author=store.user_name,
         footer=f"Supervision pack · {display_name} · {today.strftime('%d %b %Y')}",
+        marking=organisation.marking,
     )
     with store.unit_of_work() as uow:
         uow.audit("supervision_pack", detail={"worker": user_name, "young_people": len(rows)})

@@ -110,8 +110,10 @@ def caseload(
     user_name: str | None = None,
     include_closed: bool = True,
     today: date | None = None,
+    visiting_standard_days: int | None = None,
 ) -> list[CaseloadRow]:
-    """The young people in ``scope`` for ``user_name``, sorted by family then given name."""
+    """The young people in ``scope`` for ``user_name``, sorted by family then given name.
+    ``visiting_standard_days`` is the organisation's standard; None: each team's own."""
     today = today or date.today()
     # Plain columns, not ORM objects: thousands of rows load several times faster.
     columns = [getattr(YoungPerson, name) for name in PERSON_COLUMNS]
@@ -206,7 +208,9 @@ def caseload(
                 risk_category=referrals.get(person.id),
                 last_contact=last,
                 days_since_contact=(today - last.astimezone().date()).days if last else None,
-                visiting_standard_days=team.visiting_standard_days if team else 7,
+                visiting_standard_days=(
+                    visiting_standard_days or (team.visiting_standard_days if team else 7)
+                ),
                 open_actions=open_actions.get(person.id, 0),
                 overdue_actions=overdue_actions.get(person.id, 0),
                 goal_trend=overall_trend(list(scores.get(person.id, {}).values())),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from keyworker_app.paths import resources_dir
 from keyworker_app.ui.main_window import MainWindow, StartOptions
@@ -60,6 +60,18 @@ def _no_display() -> bool:
     if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
         return False
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def tell_settings_problem(message: str, screenshot: Path | None = None) -> int:
+    """The organisation's settings file cannot be used: say so, in a window where there is a
+    screen (a Start-menu launch has no terminal to read), and do not open the caseload."""
+    text = f"{message} Keyworker cannot start until it is put right; ask your IT team."
+    print(text, file=sys.stderr)
+    offscreen = os.environ.get("QT_QPA_PLATFORM") == "offscreen"
+    if screenshot is None and not offscreen and not _no_display():
+        application()
+        QMessageBox.critical(None, "Keyworker's settings", text)
+    return 2
 
 
 def run(options: StartOptions, screenshot: Path | None = None) -> int:

@@ -247,7 +247,7 @@ class CaseloadTableModel(QAbstractTableModel):
     @staticmethod
     def _tooltip(row: CaseloadRow, column: int) -> str | None:
         if column == DAYS and row.overdue_for_visit:
-            return f"Past the team's visiting standard of {row.visiting_standard_days} days"
+            return f"Past the visiting standard of {row.visiting_standard_days} days"
         if column == NAME:
             flags = [f for f, on in (("restricted", row.restricted), ("UASC", row.uasc)) if on]
             return f"{row.given_name} {row.family_name}" + (

@@ -127,7 +127,7 @@ class FormFlow:
 
     def new_form(self: MainWindow, template_id: str) -> None:
         store, definition = self.store, self.library.latest(template_id)
-        if store is None or definition is None:
+        if store is None or definition is None or not self.library.is_enabled(template_id):
             return
         young_person_id = (
             self.record.person.id

@@ -215,7 +215,7 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
         self.sync_label = QLabel()
         self.sync_label.setAccessibleName("Sync status")
         self.statusBar().addPermanentWidget(self.sync_label)
-        self.library = load_library()
+        self.library = load_library(enabled=self.organisation.templates)
         self.form_slot: str | None = None
         self.form_return: QWidget | None = None
 
@@ -601,7 +601,11 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
                     )
                 ]
                 return CaseloadSnapshot(
-                    rows=caseload(session, user_name=store.user_name),
+                    rows=caseload(
+                        session,
+                        user_name=store.user_name,
+                        visiting_standard_days=self.organisation.visiting_standard_days,
+                    ),
                     me=me,
                     team=team.name if team else None,
                     staff=staff,

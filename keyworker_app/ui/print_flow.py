@@ -35,7 +35,9 @@ class PrintFlow:
         def build() -> bytes:
             from keyworker_app.reports.review_pack import build_review_pack
 
-            return build_review_pack(store, request, progress=progress.step.emit)
+            return build_review_pack(
+                store, request, progress=progress.step.emit, organisation=self.organisation
+            )
 
         def done(pdf: bytes) -> None:
             building.accept()

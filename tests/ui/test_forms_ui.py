@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QSpinBox,
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from keyworker_app.domain.vocabulary import ActionSource, RecordStatus
 from keyworker_app.forms.library import load_file, user_templates_dir
 from keyworker_app.forms.schema import TemplateDef
+from keyworker_app.organisation import OrganisationSettings
 from keyworker_app.paths import forms_dir
 from keyworker_app.store.models import Action, FormResponse
 from keyworker_app.ui import form_flow
@@ -265,3 +267,37 @@ def test_locking_mid_form_keeps_the_answers_and_returns_to_the_form(
     assert window.views.currentWidget() is window.form_page and window.form_slot == response_id
     restored = window.form_page.renderer.editor_for(field.id).widget  # type: ignore[union-attr]
     assert restored.toPlainText() == "Call nan if things get too much"
+
+
+def _template_titles(menu: QMenu) -> list[str]:
+    titles = []
+    for action in menu.actions():
+        titles += _template_titles(action.menu()) if action.menu() else [action.text()]
+    return titles
+
+
+def test_new_forms_come_only_from_the_templates_the_organisation_enabled(
+    qtbot: QtBot, make_window: Make, caseload_dir: Path
+) -> None:
+    organisation = OrganisationSettings(templates=("deep_dive_review",), visiting_standard_days=1)
+    window = unlocked(
+        qtbot, make_window(caseload_dir, passphrase=PASSPHRASE, organisation=organisation)
+    )
+    assert window.snapshot is not None
+    assert {r.visiting_standard_days for r in window.snapshot.rows} == {1}
+    open_first_record(qtbot, window)
+    offered = _template_titles(window.record_page.forms.menu)
+    assert offered == ["Deep dive review"]
+    before = window.form_slot
+    window.new_form("five_ps_formulation")  # turned off: nothing starts
+    window.tasks.wait()
+    assert window.form_slot == before
+    # A formulation written before the organisation turned the template off still opens.
+    with window.store.reading() as session:  # type: ignore[union-attr]
+        written = session.scalars(
+            select(FormResponse.id).where(FormResponse.template_id == "five_ps_formulation")
+        ).first()
+    assert written is not None
+    with qtbot.waitSignal(window.ready, timeout=10000):
+        window.open_form(written)
+    assert window.form_page.title.text() == "5 Ps formulation"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from keyworker_app.organisation import OrganisationSettings, SettingsError, load_settings
+from tests.pictures import png
 
 GOOD = """
 [organisation]
@@ -36,7 +37,7 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 def test_a_good_file_sets_everything(tmp_path: Path) -> None:
-    (tmp_path / "northshire.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "northshire.png").write_bytes(png())
     settings = load_settings(write(tmp_path, "keyworker.toml", GOOD), tmp_path / "none.toml")
     assert settings.name == "Northshire Council"
     assert settings.logo == tmp_path / "northshire.png"
@@ -45,6 +46,8 @@ def test_a_good_file_sets_everything(tmp_path: Path) -> None:
     assert (settings.idle_lock_minutes, settings.visiting_standard_days) == (5, 14)
     assert settings.caseload_cap == 6
     assert settings.templates == ("five_ps_formulation", "deep_dive_review")
+    assert settings.sources["practice.caseload_cap"] == tmp_path / "keyworker.toml"
+    assert "organisation.logo" in settings.sources and "practice.nothing" not in settings.sources
 
 
 def test_missing_files_give_the_defaults(tmp_path: Path) -> None:
@@ -82,11 +85,24 @@ def test_a_bad_file_names_the_file_and_the_key(tmp_path: Path, text: str, messag
     assert "\n" not in str(caught.value)
 
 
+def test_a_logo_that_is_not_a_picture_is_named(tmp_path: Path) -> None:
+    (tmp_path / "logo.png").write_text("not a picture")
+    path = write(tmp_path, "keyworker.toml", '[organisation]\nlogo = "logo.png"\n')
+    with pytest.raises(SettingsError, match=r"organisation\.logo must name a PNG or JPEG picture"):
+        load_settings(path, None)
+    (tmp_path / "logo.png").write_bytes(png()[:20])  # cut short before the picture's size
+    with pytest.raises(SettingsError, match=r"organisation\.logo must name a PNG or JPEG picture"):
+        load_settings(path, None)
+    (tmp_path / "logo.png").write_bytes(png())
+    assert load_settings(path, None).logo == tmp_path / "logo.png"
+
+
 def test_a_user_may_change_only_what_the_organisation_allows(tmp_path: Path) -> None:
-    (tmp_path / "northshire.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "northshire.png").write_bytes(png())
     machine = write(tmp_path, "keyworker.toml", GOOD)
     user = write(tmp_path, "user.toml", "[practice]\nidle_lock_minutes = 20\n")
-    assert load_settings(machine, user).idle_lock_minutes == 20
+    mine = load_settings(machine, user)
+    assert (mine.idle_lock_minutes, mine.sources["practice.idle_lock_minutes"]) == (20, user)
     write(tmp_path, "user.toml", "[practice]\ncaseload_cap = 30\n")
     with pytest.raises(SettingsError, match=r"practice\.caseload_cap is set by the organisation"):
         load_settings(machine, user)

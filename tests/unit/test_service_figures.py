@@ -259,6 +259,14 @@ def test_the_default_cap_is_twelve(caseload: Store) -> None:
     assert (ben["user_name"], ben["cap"]) == ("ben.w", 12)
 
 
+def test_the_organisations_cap_overrides_every_teams(caseload: Store) -> None:
+    workers = figures(caseload, caseload_cap=1)["capacity"]["workers"]
+    assert [(w["user_name"], w["cap"], w["over_cap"]) for w in workers] == [
+        (w["user_name"], 1, w["open"] > 1) for w in EXPECTED["capacity"]["workers"]
+    ]
+    assert any(w["over_cap"] for w in workers) and any(w["open"] == 1 for w in workers)
+
+
 def test_moving_the_range_by_a_day_moves_the_edges(caseload: Store) -> None:
     later = figures(caseload, date(2019, 1, 2), date(2020, 1, 1))
     # P01 (1 Jan 2019) drops out and P03 (1 Jan 2020) comes in; P04's closure on 1 Jan drops
