@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-long lint bench clean screenshots
+.PHONY: run test test-long lint bench clean screenshots package
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Keyworker needs Python 3.11 or newer; install it and run make again." >&2; exit 1; }
@@ -47,7 +47,19 @@ bench: $(if $(BENCH_PY),,$(STAMP))
 		benchmarks/run.py $(if $(QUICK),--quick)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist
+
+# The desktop app for this machine as one folder with its own Python (dist/Keyworker/), tried
+# once; on Linux also packed as dist/keyworker-VERSION-linux-ARCH.tar.gz. On Windows, build the
+# installer from it with `iscc packaging\windows\keyworker.iss` (see packaging/README.md).
+package: $(STAMP)
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
+		--workpath build/pyinstaller packaging/keyworker.spec
+	QT_QPA_PLATFORM=offscreen dist/Keyworker/Keyworker --version
+	@if [ "$$(uname -s)" = Linux ]; then \
+		name=keyworker-$$($(BIN)/python -c 'import keyworker_app as k; print(k.__version__)')-linux-$$(uname -m); \
+		tar -C dist -czf dist/$$name.tar.gz Keyworker && echo "Built dist/Keyworker/ and dist/$$name.tar.gz"; \
+	else echo "Built dist/Keyworker/"; fi
 
 # The README's screenshots, rendered by `keyworker --screenshot` from the current code.
 screenshots: $(STAMP)
