@@ -1,5 +1,6 @@
-"""Screenshots of a new keyworker's first run, taken from the current code: the app is driven as
-a keyworker would drive it, against a real central store on loopback holding synthetic cases.
+"""Screenshots of a new keyworker's first run and first recorded visit, taken from the current
+code: the app is driven as a keyworker would drive it, against a real central store on loopback
+holding synthetic cases. The user guide (docs/guide-keyworkers.md) walks through these pictures.
 
     python docs/first_run_screens.py docs/screenshots
 
@@ -19,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 
 from keyworker_app.organisation import OrganisationSettings
 from keyworker_app.server import accounts
@@ -70,6 +72,14 @@ def _central_store(folder: Path) -> tuple[str, Callable[[], None]]:
             role="keyworker",
             team="North",
             display_name="Meera Nowak",
+        )
+        accounts.add_user(
+            session,
+            "sam.okafor",
+            PASSWORD,
+            role="keyworker",
+            team="North",
+            display_name="Sam Okafor",
         )
     with database.session() as session, session.begin():
         import_central(session, parse_caseload_csv(CASES.encode()))
@@ -158,11 +168,89 @@ def main(out: Path) -> int:
     _wait(app, lambda: window.tour is not None)
     _shoot(app, window, out / "first-run-tour.png")
     window.tour.finish()  # type: ignore[union-attr]
+    first_visit(app, window, out)
+    a_conflict(app, window, url, work, out)
     window.close()
     stop()
     return 0
 
 
+def first_visit(app: QApplication, window: MainWindow, out: Path) -> None:
+    """Ffion Parry's record, a new home visit written up and finalised, then synced."""
+    from keyworker_app.ui.pack_print import PackOptions
+
+    table = window.caseload_page.table
+    model = window.caseload_page.model
+    row = next(r for r in range(model.rowCount()) if "Parry" in str(model.index(r, 0).data()))
+    table.setCurrentIndex(model.index(row, 0))
+    window.new_contact()  # Ctrl+N: the record opens with a new contact
+    _wait(app, lambda: window.views.currentWidget() is window.editor)
+    editor = window.editor
+    yesterday = QDateTime(QDate.currentDate().addDays(-1), QTime(16, 0))
+    editor.when.setDateTime(yesterday)
+    editor.type.setCurrentIndex(editor.type.findText("Home visit", Qt.MatchFlag.MatchContains))
+    editor.duration.setValue(50)
+    editor.location.setText("Family home")
+    editor.present.setText("Ffion, her mum")
+    editor.narrative.setPlainText(
+        "First visit as Ffion's keyworker. We sat in the kitchen with her mum and talked about "
+        "what has been hard since the move: mornings, and getting to Harbour School on time. "
+        "Ffion was quiet at first and warmed up when we talked about her dog. We agreed I will "
+        "ring school about a later start for two weeks, and visit again on Thursday after school."
+    )
+    editor.own_words.setPlainText("I just want mornings to stop being a fight.")
+    editor.action_text.setText("Ring Harbour School about a later start for two weeks")
+    add = next(b for b in editor.findChildren(QPushButton) if b.text() == "Add action")
+    add.click()
+    _wait(app, lambda: bool(editor.actions_list.text()))
+    _shoot(app, window, out / "first-visit-editor.png")
+    editor.finalise_button.click()  # asks first; the script answers Yes below
+    _wait(app, lambda: window.views.currentWidget() is window.record_page)
+    window.tasks.wait()
+    window.sync_now()
+    _wait(app, lambda: not window.syncing, 60)
+    _shoot(app, window, out / "first-visit-recorded.png")
+    record = window.record
+    assert record is not None
+    options = PackOptions(record.person.reference, "Ffion Parry", window)
+    options.prepared_for.setText("Placement review panel")
+    options.show()
+    _shoot(app, options, out / "print-review-pack.png")
+    options.close()
+
+
+def a_conflict(app: QApplication, window: MainWindow, url: str, work: Path, out: Path) -> None:
+    """A colleague changes Ffion's school on their laptop while Meera changes it on hers."""
+    from keyworker_app.security.device_secret import DeviceSecrets
+    from keyworker_app.store import lifecycle
+    from keyworker_app.store.recording import require_young_person, update_young_person
+    from keyworker_app.sync.client import login, sync
+
+    folder = work / "colleague"
+    colleague = lifecycle.create_caseload(
+        folder, PASSPHRASE, DeviceSecrets.for_store(folder), user_name="sam.okafor"
+    ).store
+    login(colleague, url, "sam.okafor", PASSWORD)
+    sync(colleague)
+    with colleague.reading() as session:
+        ffion = require_young_person(session, "NS1045").id
+    update_young_person(colleague, ffion, {"school": "Harbour School (part-time timetable)"})
+    sync(colleague)
+    colleague.close()
+    window.tasks.wait()
+    update_young_person(window.store, ffion, {"school": "Northshire College"})  # type: ignore[arg-type]
+    window.sync_now()
+    _wait(app, lambda: "conflict" in window.sync_label.text(), 60)
+    window.show_conflicts()
+    _wait(app, lambda: window.views.currentWidget() is window.conflicts_page)
+    _shoot(app, window, out / "conflicts.png")
+
+
+def _yes(*_: object, **__: object) -> QMessageBox.StandardButton:
+    return QMessageBox.StandardButton.Yes
+
+
 if __name__ == "__main__":
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    QMessageBox.question = _yes  # type: ignore[method-assign]  # "Finalise this contact?" Yes
     sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")))

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Renders the README's screenshots with `keyworker --screenshot` from the current code, on a
-# throwaway synthetic demo caseload. Run from the project root: `make screenshots`.
+# Renders the README's and the user guide's screenshots from the current code: `keyworker
+# --screenshot` on a throwaway synthetic demo caseload, then docs/first_run_screens.py, which
+# drives a new keyworker's first run, first visit, review pack dialog and a sync conflict against
+# a loopback central store. Run from the project root: `make screenshots`.
 set -euo pipefail
 KW=${KW:-.venv/bin/keyworker}
 OUT=docs/screenshots
@@ -38,4 +40,5 @@ for view in contacts chronology goals placements actions forms; do
 done
 unset KEYWORKER_PASSPHRASE
 "$KW" --data-dir "$D" --screenshot "$OUT/unlock.png" 2>/dev/null
+.venv/bin/python docs/first_run_screens.py "$OUT" 2>/dev/null
 echo "screenshots written to $OUT (young person $REF)"
