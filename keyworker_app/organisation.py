@@ -59,6 +59,11 @@ class OrganisationSettings:
     # "section.key" -> the file that set it; a key not here has its default.
     sources: Mapping[str, Path] = field(default_factory=dict, compare=False, hash=False)
 
+    def user_may_change(self, key: str) -> bool:
+        """A user may choose this for themselves: the organisation allows it, or no
+        organisation file is in force at all (a laptop outside any council's deployment)."""
+        return key in self.users_may_change or not (self.sources or self.users_may_change)
+
     def value_of(self, key: str) -> Any:
         """The value in force for a "section.key" of the file."""
         return getattr(self, KEYS[key][0])

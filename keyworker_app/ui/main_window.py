@@ -709,7 +709,7 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
 
     # -- settings and layout ----------------------------------------------------------------
     def _user_may_change_idle(self) -> bool:
-        return IDLE_SETTING in self.organisation.users_may_change
+        return self.organisation.user_may_change(IDLE_SETTING)
 
     def _idle_minutes(self) -> float:
         """The organisation's setting, or this user's own choice where the organisation allows

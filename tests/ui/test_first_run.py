@@ -161,10 +161,12 @@ def test_the_first_sync_failing_keeps_the_new_caseload(
 def test_the_idle_lock_follows_the_organisation_unless_users_may_change_it(
     make_window: Make, tmp_path: Path
 ) -> None:
-    fixed = make_window(tmp_path / "a", organisation=OrganisationSettings(idle_lock_minutes=3))
+    deployed = {"practice.idle_lock_minutes": tmp_path / "keyworker.toml"}
+    organisation = OrganisationSettings(idle_lock_minutes=3, sources=deployed)
+    fixed = make_window(tmp_path / "a", organisation=organisation)
     fixed.settings.setValue("practice.idle_lock_minutes", 45)  # an old choice of the user's
     try:
-        again = make_window(tmp_path / "b", organisation=OrganisationSettings(idle_lock_minutes=3))
+        again = make_window(tmp_path / "b", organisation=organisation)
         assert again.idle.minutes == 3
         menu = {a.text(): a for a in again.actions()}
         locked = [t for t in menu if "set by your organisation" in t]
@@ -172,9 +174,15 @@ def test_the_idle_lock_follows_the_organisation_unless_users_may_change_it(
         free = make_window(
             tmp_path / "c",
             organisation=OrganisationSettings(
-                idle_lock_minutes=3, users_may_change=frozenset({"practice.idle_lock_minutes"})
+                idle_lock_minutes=3,
+                users_may_change=frozenset({"practice.idle_lock_minutes"}),
+                sources=deployed,
             ),
         )
         assert free.idle.minutes == 45
+        # No organisation file at all: the choice is the user's.
+        unmanaged = make_window(tmp_path / "d", organisation=OrganisationSettings())
+        assert unmanaged.idle.minutes == 45
+        assert any(a.text() == "Lock after &idle…" and a.isEnabled() for a in unmanaged.actions())
     finally:
         fixed.settings.remove("practice.idle_lock_minutes")
