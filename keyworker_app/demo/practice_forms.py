@@ -19,7 +19,7 @@ from keyworker_app.forms.answers import planned_actions
 from keyworker_app.forms.library import TemplateLibrary
 from keyworker_app.forms.schema import FieldDef, FieldType, TemplateDef
 from keyworker_app.store.caseload_store import Store
-from keyworker_app.store.models import Action, FormResponse, FormTemplate
+from keyworker_app.store.models import Action, FormResponse, FormTemplate, Staff
 
 FORMULATION = "five_ps_formulation"
 DEEP_DIVE = "deep_dive_review"
@@ -177,6 +177,9 @@ def add_practice_forms(
     rows: dict[type, list[dict[str, Any]]] = {FormTemplate: [], FormResponse: [], Action: []}
     with store.unit_of_work() as uow:
         existing = {(t.template_id, t.template_version) for t in uow.session.query(FormTemplate)}
+        # Who wrote each form: the psychologist where there is one (no random draw, so the
+        # rest of the demo stays as it was).
+        user_names = {s.id: s.user_name for s in uow.session.query(Staff)}
         for template in templates:
             if (template.id, template.version) not in existing:
                 rows[FormTemplate].append(
@@ -190,6 +193,7 @@ def add_practice_forms(
                 )
         for person in people:
             staff = [s for s in (person.keyworker_id, clinician_id) if s]
+            author = user_names.get(clinician_id or person.keyworker_id or "")
             span = max((person.last_day - person.referral_date).days, 30)
             formulation = library.latest(FORMULATION)
             if formulation is not None and rng.random() < FORMULATION_SHARE:
@@ -217,7 +221,7 @@ def add_practice_forms(
                             "status": RecordStatus.FINAL,
                             "revision_of": previous_id,
                             "revision_number": revision,
-                            "author": None,
+                            "author": author,
                             "finalised_at": _moment(day, rng),
                         }
                     )
@@ -239,7 +243,7 @@ def add_practice_forms(
                         "status": RecordStatus.FINAL,
                         "revision_of": None,
                         "revision_number": 1,
-                        "author": None,
+                        "author": author,
                         "finalised_at": _moment(day, rng),
                     }
                 )

@@ -33,6 +33,7 @@ from keyworker_app.store.models import (
     Addendum,
     ChronologyEvent,
     Contact,
+    FormResponse,
     Goal,
     GoalScore,
     MissingEpisode,
@@ -288,6 +289,13 @@ def test_actions_have_owners_and_some_are_overdue(demo: tuple[Store, DemoSummary
     assert len(done) > len(actions) / 2
     assert all(a.completed_on is not None for a in done)
     assert any(a.status == ActionStatus.OPEN and a.due_on < TODAY for a in actions)
+
+
+def test_practice_forms_name_who_wrote_them(demo: tuple[Store, DemoSummary]) -> None:
+    store, _ = demo
+    users = {s.user_name for s in rows(store, Staff)}
+    forms = rows(store, FormResponse)
+    assert forms and all(f.author in users for f in forms)
 
 
 def test_missing_episodes_and_chronology(demo: tuple[Store, DemoSummary]) -> None:
