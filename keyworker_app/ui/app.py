@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from keyworker_app.paths import resources_dir
@@ -38,6 +38,9 @@ def application() -> QApplication:
     app.setApplicationName("Keyworker")
     app.setOrganizationName("Keyworker")
     app.setApplicationDisplayName("Keyworker")
+    icon = resources_dir() / "icons" / "keyworker.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     app.setStyleSheet(STYLE)
     return app
 
