@@ -177,8 +177,6 @@ def main(out: Path) -> int:
 
 def first_visit(app: QApplication, window: MainWindow, out: Path) -> None:
     """Ffion Parry's record, a new home visit written up and finalised, then synced."""
-    from keyworker_app.ui.pack_print import PackOptions
-
     table = window.caseload_page.table
     model = window.caseload_page.model
     row = next(r for r in range(model.rowCount()) if "Parry" in str(model.index(r, 0).data()))
@@ -210,13 +208,6 @@ def first_visit(app: QApplication, window: MainWindow, out: Path) -> None:
     window.sync_now()
     _wait(app, lambda: not window.syncing, 60)
     _shoot(app, window, out / "first-visit-recorded.png")
-    record = window.record
-    assert record is not None
-    options = PackOptions(record.person.reference, "Ffion Parry", window)
-    options.prepared_for.setText("Placement review panel")
-    options.show()
-    _shoot(app, options, out / "print-review-pack.png")
-    options.close()
 
 
 def a_conflict(app: QApplication, window: MainWindow, url: str, work: Path, out: Path) -> None:

@@ -56,13 +56,16 @@ class OrganisationSettings:
     caseload_cap: int | None = None  # None: each team's own cap
     templates: tuple[str, ...] | None = None  # None: every template
     users_may_change: frozenset[str] = field(default_factory=frozenset)
+    # An organisation's file is in force; False on a laptop outside any deployment, whose user
+    # may choose every setting.
+    managed: bool = False
     # "section.key" -> the file that set it; a key not here has its default.
     sources: Mapping[str, Path] = field(default_factory=dict, compare=False, hash=False)
 
     def user_may_change(self, key: str) -> bool:
         """A user may choose this for themselves: the organisation allows it, or no
         organisation file is in force at all (a laptop outside any council's deployment)."""
-        return key in self.users_may_change or not (self.sources or self.users_may_change)
+        return key in self.users_may_change or not self.managed
 
     def value_of(self, key: str) -> Any:
         """The value in force for a "section.key" of the file."""
@@ -223,13 +226,16 @@ def load_settings(machine: Path | None = None, user: Path | None = None) -> Orga
     if machine is not None and (must_exist or machine.exists()):
         values = read_file(machine)
     allowed = values.pop(USER_KEYS, frozenset())
+    # No organisation file in force: a laptop outside any deployment, whose user may set
+    # everything (as the app lets them choose the idle lock; see user_may_change).
+    unmanaged = not values and not allowed
     sources = dict.fromkeys(values, machine)
     if user is not None and user.exists():
         own = read_file(user)
         if USER_KEYS in own:
             raise SettingsError(f"{user}: only the organisation's file may set {USER_KEYS}.")
         for key, value in own.items():
-            if key not in allowed:
+            if key not in allowed and not unmanaged:
                 raise SettingsError(
                     f"{user}: {key} is set by the organisation and cannot be changed here; "
                     "remove it from this file."
@@ -237,4 +243,6 @@ def load_settings(machine: Path | None = None, user: Path | None = None) -> Orga
             values[key] = value
             sources[key] = user
     changes = {KEYS[key][0]: value for key, value in values.items()}
-    return replace(settings, **changes, users_may_change=allowed, sources=sources)
+    return replace(
+        settings, **changes, users_may_change=allowed, sources=sources, managed=not unmanaged
+    )

@@ -223,8 +223,8 @@ def unlock_with_passphrase(data_dir: Path, passphrase: str, secrets: DeviceSecre
     device_secret = secrets.get(key_file.store_id)
     if device_secret is None:
         raise DeviceSecretMissing(
-            "This account's keyring no longer holds the key for this caseload; "
-            "run `keyworker recover` with your recovery code."
+            "This account's keyring no longer holds the key for this caseload; open it with "
+            "your recovery code (Use recovery code… on the unlock screen, or `keyworker recover`)."
         )
     wrapped = key_file.passphrase
     kek = _passphrase_kek(passphrase, device_secret, wrapped.salt, key_file.kdf)

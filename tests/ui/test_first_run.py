@@ -162,7 +162,7 @@ def test_the_idle_lock_follows_the_organisation_unless_users_may_change_it(
     make_window: Make, tmp_path: Path
 ) -> None:
     deployed = {"practice.idle_lock_minutes": tmp_path / "keyworker.toml"}
-    organisation = OrganisationSettings(idle_lock_minutes=3, sources=deployed)
+    organisation = OrganisationSettings(idle_lock_minutes=3, sources=deployed, managed=True)
     fixed = make_window(tmp_path / "a", organisation=organisation)
     fixed.settings.setValue("practice.idle_lock_minutes", 45)  # an old choice of the user's
     try:
@@ -177,6 +177,7 @@ def test_the_idle_lock_follows_the_organisation_unless_users_may_change_it(
                 idle_lock_minutes=3,
                 users_may_change=frozenset({"practice.idle_lock_minutes"}),
                 sources=deployed,
+                managed=True,
             ),
         )
         assert free.idle.minutes == 45

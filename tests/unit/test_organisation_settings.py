@@ -46,6 +46,7 @@ def test_a_good_file_sets_everything(tmp_path: Path) -> None:
     assert (settings.idle_lock_minutes, settings.visiting_standard_days) == (5, 14)
     assert settings.caseload_cap == 6
     assert settings.templates == ("five_ps_formulation", "deep_dive_review")
+    assert settings.managed and not settings.user_may_change("practice.caseload_cap")
     assert settings.sources["practice.caseload_cap"] == tmp_path / "keyworker.toml"
     assert "organisation.logo" in settings.sources and "practice.nothing" not in settings.sources
 
@@ -106,3 +107,14 @@ def test_a_user_may_change_only_what_the_organisation_allows(tmp_path: Path) -> 
     write(tmp_path, "user.toml", "[practice]\ncaseload_cap = 30\n")
     with pytest.raises(SettingsError, match=r"practice\.caseload_cap is set by the organisation"):
         load_settings(machine, user)
+
+
+def test_without_an_organisation_file_the_user_may_set_everything(tmp_path: Path) -> None:
+    user = write(tmp_path, "user.toml", "[practice]\nidle_lock_minutes = 20\ncaseload_cap = 5\n")
+    mine = load_settings(tmp_path / "no-organisation.toml", user)
+    assert (mine.idle_lock_minutes, mine.caseload_cap) == (20, 5)
+    assert not mine.managed and mine.user_may_change("practice.caseload_cap")
+    assert mine.sources["practice.caseload_cap"] == user
+    with pytest.raises(SettingsError, match="only the organisation's file may set"):
+        write(tmp_path, "user.toml", '[users_may_change]\nsettings = ["practice.caseload_cap"]\n')
+        load_settings(tmp_path / "no-organisation.toml", user)
