@@ -23,9 +23,10 @@ AppVersion={#AppVersion}
 AppVerName=Keyworker {#AppVersion}
 AppPublisher=Keyworker team
 VersionInfoVersion={#AppVersion}
-; Per user: installs into the user's own Programs folder, no elevation prompt.
+; Per user: installs into the user's own Programs folder, never asks for elevation (no
+; PrivilegesRequiredOverridesAllowed: an all-users install would put the program under the
+; administrator's profile).
 PrivilegesRequired=lowest
-PrivilegesRequiredOverridesAllowed=dialog
 DefaultDirName={localappdata}\Programs\Keyworker
 DisableProgramGroupPage=yes
 DisableDirPage=auto
@@ -67,6 +68,13 @@ begin
   Result := ExpandConstant('{localappdata}\Keyworker');
 end;
 
+{ The synthetic demo caseload (keyworker --demo) has a folder of its own; it holds no real data
+  and goes with the real caseload when the user chooses to delete that. }
+function DemoFolder(): String;
+begin
+  Result := ExpandConstant('{localappdata}\Keyworker Demo');
+end;
+
 function DeleteDataAsked(): Boolean;
 begin
   Result := Pos('/DELETEDATA', Uppercase(GetCmdTail())) > 0;
@@ -87,6 +95,10 @@ begin
         'Choose No to keep it (for example, to reinstall Keyworker later).',
         mbConfirmation, MB_YESNO or MB_DEFBUTTON2) = IDYES;
     if Remove then
+    begin
       DelTree(DataFolder(), True, True, True);
+      if DirExists(DemoFolder()) then
+        DelTree(DemoFolder(), True, True, True);
+    end;
   end;
 end;

@@ -14,6 +14,7 @@ import sys
 import sysconfig
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,35 @@ def test_python_and_the_source_are_out_of_reach(bundle: Bundle) -> None:
     assert python.returncode != 0  # this machine's Python cannot even start there
 
 
+# What a Linux laptop always has; every other library a native module needs must be in the bundle.
+SYSTEM_LIBRARIES = ("linux-vdso", "libc.so", "libm.so", "libpthread.so", "libdl.so", "librt.so",
+                    "libgcc_s.so", "libstdc++.so", "ld-linux")  # fmt: skip
+NATIVE_MODULES = (
+    "sqlcipher3/_sqlite3*.so",  # SQLCipher itself, linked in statically
+    "pypdfium2_raw/libpdfium.so",  # the pack preview
+    "_rl_accel*.so",
+    "uharfbuzz/_harfbuzz*.so",
+    "_argon2_cffi_bindings/_ffi*.so",
+    "cryptography/hazmat/bindings/_rust*.so",
+)
+
+
+def test_native_modules_need_nothing_from_outside_the_bundle(bundle: Bundle) -> None:
+    internal = bundle.executable.parent / "_internal"
+    for pattern in NATIVE_MODULES:
+        found = sorted(internal.glob(pattern))
+        assert found, f"{pattern} is missing from {internal}"
+        linked = subprocess.run(
+            ["ldd", str(found[0])], capture_output=True, text=True, timeout=60, check=True
+        ).stdout
+        for line in linked.splitlines():
+            assert "not found" not in line, f"{found[0].name}: {line.strip()}"
+            name, _, where = line.strip().partition(" => ")
+            inside = where.startswith(str(internal))
+            system = Path(name.split()[0]).name.startswith(SYSTEM_LIBRARIES)
+            assert inside or system, f"{found[0].name} needs {line.strip()} from outside"
+
+
 def test_the_bundle_says_its_version(bundle: Bundle) -> None:
     assert bundle("--version").stdout.strip() == f"keyworker {__version__}"
 
@@ -163,6 +193,8 @@ def test_a_caseload_is_created_encrypted_used_and_printed(bundle: Bundle) -> Non
     created = bundle("--data-dir", str(folder), "init", "--user", "test.user")
     assert "recovery code" in created.stdout
     assert not (folder / "caseload.db").read_bytes().startswith(b"SQLite format 3")
+    empty = json.loads(bundle("--data-dir", str(folder), "caseload", "--json").stdout)
+    assert empty["young_people"] == []
     bundle("--data-dir", str(folder), "demo", "--young-people", "4", "--seed", "3")
     people = json.loads(bundle("--data-dir", str(folder), "caseload", "--json").stdout)
     reference = people["young_people"][0]["reference"]
@@ -180,9 +212,19 @@ def test_a_caseload_is_created_encrypted_used_and_printed(bundle: Bundle) -> Non
 
     pack = bundle.home / "pack.pdf"
     bundle("--data-dir", str(folder), "pack", "--young-person", reference, "--out", str(pack))
+    assert pack.read_bytes().startswith(b"%PDF"), "the review pack is not a PDF"
     pages = PdfReader(pack).pages
     assert reference in pages[0].extract_text()
     assert "Page 1 of" in pages[0].extract_text()
+
+    report = bundle.home / "report.pdf"
+    bundle(
+        "--data-dir", str(folder), "service-report", "--to", str(date.today()),
+        "--from", str(date.today() - timedelta(days=3 * 365)),
+        "--out", str(report), "--json", str(bundle.home / "report.json"),
+    )  # fmt: skip
+    assert report.read_bytes().startswith(b"%PDF"), "the service report is not a PDF"
+    assert "Service report" in PdfReader(report).pages[0].extract_text()
 
     shot = bundle.home / "caseload.png"
     bundle("--data-dir", str(folder), "--screenshot", str(shot))
