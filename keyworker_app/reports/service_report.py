@@ -42,11 +42,19 @@ def _money(pounds: float) -> str:
     return f"{sign}£{abs(pounds):,.0f}"
 
 
+MAX_YEARS = 10
+
+
 def figures_for(
     store: Store, start: date, end: date, *, caseload_cap: int | None = None
 ) -> dict[str, Any]:
     if start > end:
         raise ValueError("The range starts after it ends; give a --from date before --to")
+    if end.year - start.year > MAX_YEARS:
+        # One column per financial year: beyond this the table cannot fit an A4 page.
+        raise ValueError(
+            f"A service report covers at most {MAX_YEARS} years; give a shorter --from to --to"
+        )
     with store.reading() as session:
         return service_figures(session, start, end, caseload_cap=caseload_cap)
 

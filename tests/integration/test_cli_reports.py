@@ -113,3 +113,11 @@ def test_the_service_report_writes_a_pdf_and_its_figures(cli: Cli, tmp_path: Pat
     assert "outcomes" in body and "placements_started" in body and "capacity" in body
     text = "\n".join(page.extract_text() for page in PdfReader(out).pages)
     assert "Service report" in text and "OFFICIAL-SENSITIVE" in text
+
+
+def test_a_service_report_over_too_many_years_is_refused(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "century.pdf"
+    result = cli("service-report", "--from", "2000-01-01", "--to", "2099-12-31", "--out", str(out))
+    assert result.returncode == 1
+    assert "covers at most 10 years" in one_sentence_error(result)
+    assert not out.exists()
