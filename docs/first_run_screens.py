@@ -27,6 +27,7 @@ from keyworker_app.organisation import OrganisationSettings
 from keyworker_app.server import accounts
 from keyworker_app.server.app import create_app
 from keyworker_app.server.database import open_database
+from keyworker_app.store.caseload_store import Store
 from keyworker_app.ui.app import application, save_png
 from keyworker_app.ui.main_window import MainWindow, StartOptions
 
@@ -56,11 +57,9 @@ def _central_store(folder: Path) -> tuple[str, Callable[[], None]]:
 
     from keyworker_app.domain.caseload_csv import parse_caseload_csv
     from keyworker_app.domain.vocabulary import ContactType
-    from keyworker_app.security.device_secret import DeviceSecrets
     from keyworker_app.server.importing import import_central
-    from keyworker_app.store import lifecycle
     from keyworker_app.store.recording import ContactDetails, add_contact, require_young_person
-    from keyworker_app.sync.client import login, sync
+    from keyworker_app.sync.client import sync
 
     database = open_database(data_dir=folder / "central")
     with database.session() as session, session.begin():
@@ -95,12 +94,7 @@ def _central_store(folder: Path) -> tuple[str, Callable[[], None]]:
         time.sleep(0.05)
     url = f"http://127.0.0.1:{port}"
     # The keyworker's old laptop has recorded a few visits already.
-    old = folder / "old-laptop"
-    store = lifecycle.create_caseload(
-        old, PASSPHRASE, DeviceSecrets.for_store(old), user_name="meera.nowak"
-    ).store
-    login(store, url, "meera.nowak", PASSWORD)
-    sync(store)
+    store = signed_in_laptop(folder / "old-laptop", url, "meera.nowak")
     for days, (reference, note) in enumerate(NOTES.items(), start=2):
         with store.reading() as session:
             person_id = require_young_person(session, reference).id
@@ -116,6 +110,20 @@ def _central_store(folder: Path) -> tuple[str, Callable[[], None]]:
         database.dispose()
 
     return url, stop
+
+
+def signed_in_laptop(folder: Path, url: str, user: str) -> Store:
+    """Another laptop's caseload: created, signed in to the central store and synced."""
+    from keyworker_app.security.device_secret import DeviceSecrets
+    from keyworker_app.store import lifecycle
+    from keyworker_app.sync.client import login, sync
+
+    store = lifecycle.create_caseload(
+        folder, PASSPHRASE, DeviceSecrets.for_store(folder), user_name=user
+    ).store
+    login(store, url, user, PASSWORD)
+    sync(store)
+    return store
 
 
 def _wait(app: QApplication, done: Callable[[], bool], seconds: float = 60) -> None:
@@ -212,17 +220,10 @@ def first_visit(app: QApplication, window: MainWindow, out: Path) -> None:
 
 def a_conflict(app: QApplication, window: MainWindow, url: str, work: Path, out: Path) -> None:
     """A colleague changes Ffion's school on their laptop while Meera changes it on hers."""
-    from keyworker_app.security.device_secret import DeviceSecrets
-    from keyworker_app.store import lifecycle
     from keyworker_app.store.recording import require_young_person, update_young_person
-    from keyworker_app.sync.client import login, sync
+    from keyworker_app.sync.client import sync
 
-    folder = work / "colleague"
-    colleague = lifecycle.create_caseload(
-        folder, PASSPHRASE, DeviceSecrets.for_store(folder), user_name="sam.okafor"
-    ).store
-    login(colleague, url, "sam.okafor", PASSWORD)
-    sync(colleague)
+    colleague = signed_in_laptop(work / "colleague", url, "sam.okafor")
     with colleague.reading() as session:
         ffion = require_young_person(session, "NS1045").id
     update_young_person(colleague, ffion, {"school": "Harbour School (part-time timetable)"})
