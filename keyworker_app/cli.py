@@ -406,22 +406,28 @@ def cmd_recover(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_import_csv(ctx: Context, args: argparse.Namespace) -> int:
-    from keyworker_app.domain.caseload_csv import describe_problem, parse_caseload_csv
+    from keyworker_app.domain.caseload_csv import describe_problem, read_caseload_csv
     from keyworker_app.store.importing import ImportRefused, describe_result, import_caseload
 
     path = Path(args.file).expanduser()
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:  # read a chunk at a time: never the whole file
+            parsed = read_caseload_csv(stream)
     except OSError as error:
         raise UserError(f"Could not read {path}: {error.strerror or error}.") from None
-    parsed = parse_caseload_csv(data)
     for notice in parsed.notices:
         warn(f"Note: {notice}")
-    store = ctx.open()
     try:
-        result = import_caseload(
-            store, parsed, skip_invalid=args.skip_invalid, dry_run=args.dry_run
-        )
+        if parsed.refused_whole:
+            # Nothing in the file can be used: say so before asking for the passphrase.
+            raise ImportRefused(parsed.problems)
+        store = ctx.open()
+        try:
+            result = import_caseload(
+                store, parsed, skip_invalid=args.skip_invalid, dry_run=args.dry_run
+            )
+        finally:
+            store.close()
     except ImportRefused as refused:
         for problem in refused.problems:
             warn(describe_problem(problem))
@@ -432,8 +438,6 @@ def cmd_import_csv(ctx: Context, args: argparse.Namespace) -> int:
         )
         warn(f"Nothing was imported: {len(refused.problems)} problem(s) in {path.name}; {advice}.")
         return 1
-    finally:
-        store.close()
     for problem in result.skipped_problems:
         warn(f"Skipped: {describe_problem(problem)}")
     say(("Dry run, nothing written: " if args.dry_run else "Imported: ") + describe_result(result))

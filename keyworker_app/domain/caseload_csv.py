@@ -20,10 +20,14 @@ Rules the issue left open, decided here:
   row is wrong.
 - Columns match by name, ignoring case and treating spaces and hyphens as underscores, so
   "Date of birth" is ``date_of_birth``; unknown columns are ignored with a notice.
+- The file is read a chunk at a time, never whole: a line (or a row spanning lines) longer than
+  ``MAX_LINE`` characters refuses the file, so a gigabyte with no line break costs a few hundred
+  kilobytes, not gigabytes.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -31,7 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 
 from keyworker_app.domain.dates import age_on, parse_day
 from keyworker_app.domain.vocabulary import LegalStatus, Outcome, PlacementType, RiskCategory
@@ -96,6 +100,10 @@ MAX_CONFLICT_NOTICES = 10
 # A cell starting with one of these runs as a formula when the file is opened in a spreadsheet
 # ("CSV injection": =HYPERLINK(...), +cmd|..., @SUM(...)).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Characters in one line, or one row spanning lines: a real caseload row is a few hundred.
+MAX_LINE = 64 * 1024
+_CHUNK = 64 * 1024  # bytes read from the file at a time
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _MONEY = re.compile(r"£?\s*(?P<pounds>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<pence>\d*))?")
 
 
@@ -459,17 +467,94 @@ def _whole_file(reason: str, notices: list[str] | None = None) -> ParsedCaseload
     )
 
 
-def _decode(data: bytes) -> str | RowProblem:
-    try:
-        return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        return RowProblem(
-            0,
-            None,
-            f"is not saved as UTF-8 (line {line} has a character in another encoding); "
-            'in Excel use Save As and choose "CSV UTF-8 (Comma delimited)"',
-        )
+def _not_utf8(line: int) -> str:
+    return (
+        f"is not saved as UTF-8 (line {line} has a character in another encoding); "
+        'in Excel use Save As and choose "CSV UTF-8 (Comma delimited)"'
+    )
+
+
+def _too_long(line: int, spans_lines: bool) -> str:
+    what = f"the row starting on line {line}" if spans_lines else f"line {line}"
+    return (
+        f"is not a caseload spreadsheet: {what} is longer than {MAX_LINE:,} characters, far "
+        "more than any caseload row; check you chose the right file"
+    )
+
+
+class _Unreadable(Exception):
+    """Reading stopped: ``reason`` says why, as a whole-file problem."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Lines:
+    """The physical lines of a binary file as text, line endings kept (as ``csv`` wants them),
+    decoded as UTF-8 without a leading byte-order mark (Excel's "CSV UTF-8" writes one).
+
+    Reads a chunk at a time and holds at most a chunk and one line, so memory stays small
+    whatever the file. Iterating raises ``_Unreadable`` at a byte that is not UTF-8, and when a
+    line, or a row that ``start_row`` began and spans lines, passes ``MAX_LINE`` characters."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.line = 0  # lines handed out, as csv's line_num counts them
+        self.content = False  # any character that is not white space handed out yet
+        self._row_line = 1
+        self._row_chars = 0
+        self._lines = self._read()
+
+    def start_row(self) -> None:
+        self._row_line, self._row_chars = self.line + 1, 0
+
+    def __iter__(self) -> Iterator[str]:
+        return self._lines  # the generator itself: no extra call per line
+
+    def _read(self) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        partial = ""  # a line whose end is not read yet
+        while True:
+            chunk = self._stream.read(_CHUNK)
+            try:
+                text = partial + decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as error:
+                before = partial + error.object[: error.start].decode(errors="replace")
+                line = self.line + len(_LINE_END.findall(before)) + 1
+                raise _Unreadable(_not_utf8(line)) from None
+            # newline="": split at "\r\n", "\r" and "\n" only, as csv does, keeping the ends.
+            lines = io.StringIO(text, newline="").readlines()
+            partial = ""
+            # The last line may go on in the next chunk, or its "\r" be half of a "\r\n".
+            if chunk and lines and not lines[-1].endswith("\n"):
+                partial = lines.pop()
+            for line in lines:
+                self.line += 1
+                self._row_chars += len(line)
+                if len(line) > MAX_LINE and (
+                    len(line.rstrip("\r\n")) > MAX_LINE or self._row_chars > MAX_LINE + 2
+                ):
+                    raise _Unreadable(_too_long(self._row_line, self._row_line < self.line))
+                if self._row_chars > MAX_LINE + 2:
+                    raise _Unreadable(_too_long(self._row_line, True))
+                if not self.content and line.strip():
+                    self.content = True
+                yield line
+            if len(partial) - partial.endswith("\r") > MAX_LINE:
+                raise _Unreadable(_too_long(self._row_line, self._row_line <= self.line))
+            if not chunk:
+                return
+
+    def blank_to_the_end(self) -> bool:
+        """True if nothing but white space is left (reads it all, a line at a time)."""
+        while True:
+            self.start_row()
+            line = next(self._lines, None)
+            if line is None:
+                return True
+            if line.strip():
+                return False
 
 
 def _unreadable(line: int, error: csv.Error) -> str:
@@ -492,10 +577,11 @@ def _unreadable(line: int, error: csv.Error) -> str:
     return f"cannot be read as CSV from line {line} on ({text})"
 
 
-def _records(reader: Any) -> Iterator[tuple[int, list[str] | csv.Error]]:
+def _records(reader: Any, lines: _Lines) -> Iterator[tuple[int, list[str] | csv.Error]]:
     """Each record with the physical line it starts on, or the csv error that stopped reading."""
     while True:
         line = reader.line_num + 1
+        lines.start_row()
         try:
             yield line, next(reader)
         except StopIteration:
@@ -506,17 +592,30 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str] | csv.Error]]:
 
 
 def parse_caseload_csv(data: bytes, *, today: date | None = None) -> ParsedCaseload:
-    """Read and check a caseload CSV. Never raises for bad content: problems are returned."""
-    today = today or date.today()
-    text = _decode(data)
-    if isinstance(text, RowProblem):
-        return ParsedCaseload(cases=(), problems=(text,))
-    if not text.strip():
-        return _whole_file("is empty; it needs a header line and a line per young person")
+    """Read and check a caseload CSV already in memory. Never raises for bad content."""
+    return read_caseload_csv(io.BytesIO(data), today=today)
+
+
+def read_caseload_csv(stream: BinaryIO, *, today: date | None = None) -> ParsedCaseload:
+    """Read and check a caseload CSV from a binary file, a chunk at a time (never whole).
+
+    Never raises for bad content: problems are returned. Raises OSError if reading the file
+    fails."""
+    lines = _Lines(stream)
+    try:
+        return _parse(lines, today or date.today())
+    except _Unreadable as stopped:
+        # Nothing after this point can be read, so nothing before it is imported either.
+        return _whole_file(stopped.reason)
+
+
+def _parse(lines: _Lines, today: date) -> ParsedCaseload:
     # strict: an unclosed quote is an error, not the rest of the file read into one cell.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records = _records(reader)
-    _, header_cells = next(records)
+    reader = csv.reader(lines, strict=True)
+    records = _records(reader, lines)
+    _, header_cells = next(records, (1, []))
+    if not lines.content and lines.blank_to_the_end():
+        return _whole_file("is empty; it needs a header line and a line per young person")
     if isinstance(header_cells, csv.Error):
         return _whole_file(f"has a first line that cannot be read as CSV ({header_cells})")
     cells = [c.strip() for c in header_cells]

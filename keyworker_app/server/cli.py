@@ -17,7 +17,7 @@ import platformdirs
 from sqlalchemy import select
 
 from keyworker_app import __version__
-from keyworker_app.domain.caseload_csv import describe_problem, parse_caseload_csv
+from keyworker_app.domain.caseload_csv import describe_problem, read_caseload_csv
 from keyworker_app.server import accounts
 from keyworker_app.server.database import Database, ServerDatabaseError, open_database
 from keyworker_app.server.importing import ImportProblems, import_central
@@ -135,10 +135,10 @@ def cmd_devices(db: Database, args: argparse.Namespace) -> int:
 
 def cmd_import_csv(db: Database, args: argparse.Namespace) -> int:
     try:
-        data = Path(args.file).expanduser().read_bytes()
+        with Path(args.file).expanduser().open("rb") as stream:  # a chunk at a time, never whole
+            parsed = read_caseload_csv(stream)
     except OSError as error:
         raise ServerUserError(f"Could not read {args.file}: {error.strerror}.") from None
-    parsed = parse_caseload_csv(data)
     with db.session() as session:
         try:
             with session.begin():
