@@ -3,6 +3,8 @@ default. No state lives in a server process, so several can serve one PostgreSQL
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +12,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from keyworker_app.server.models import ChangeEntry, SequenceCounter
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_FILE = "central.db"
+# The database and the files SQLite keeps beside it while it writes.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 class ServerDatabaseError(Exception):
@@ -31,7 +35,39 @@ def database_url(database: str | None, data_dir: Path | None) -> str:
     if data_dir is None:
         raise ServerDatabaseError("Give --database URL or --data-dir DIR for the central store.")
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        data_dir.chmod(0o700)  # an existing folder too: it holds every team's case records
+    except OSError as error:
+        raise _not_private(data_dir, error) from None
     return f"sqlite:///{data_dir / SQLITE_FILE}"
+
+
+def _not_private(path: Path, error: OSError) -> ServerDatabaseError:
+    return ServerDatabaseError(
+        f"The central store's files at {path} cannot be made private to this account "
+        f"({error.strerror}); run the server as the account that owns them."
+    )
+
+
+def keep_sqlite_private(url: str) -> None:
+    """Make an SQLite database readable by this account only (0600), also when an older
+    version left it readable by everyone. A new database file is made here, empty, so SQLite
+    never creates it with the umask's mode (0644); SQLite gives the -wal, -shm and -journal
+    files it makes later the database file's mode. (Not a umask around connecting: the umask is
+    the whole process's, and a server's other threads create files too.)"""
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    try:
+        # No folder: SQLite's own error says so when it connects.
+        with contextlib.suppress(FileExistsError, FileNotFoundError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        for file in (path, *(path.with_name(path.name + end) for end in SQLITE_SIDE_FILES)):
+            with contextlib.suppress(FileNotFoundError):
+                file.chmod(0o600)
+    except OSError as error:
+        raise _not_private(path, error) from None
 
 
 def make_engine(url: str) -> Engine:
@@ -110,6 +146,8 @@ class Database:
 
 def open_database(database: str | None = None, data_dir: Path | None = None) -> Database:
     url = database_url(database, data_dir)
+    if url.startswith("sqlite"):
+        keep_sqlite_private(url)
     try:
         db = Database(url)
         migrate(db.engine)
