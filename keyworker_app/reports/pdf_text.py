@@ -24,7 +24,7 @@ from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont, shapeStr
-from reportlab.platypus import Flowable, Paragraph
+from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from keyworker_app.paths import resources_dir
 
@@ -233,19 +233,68 @@ def _word_width(word: str, bold: bool, size: float, shaped: bool) -> float:
     return total
 
 
-class BidiParagraph(Flowable):
+class _Lines(Flowable):
+    """Lines already broken (one Paragraph each), drawn one under another and split between
+    them. Heights are kept for the width they were measured at, so the part left over at a page
+    break costs nothing to measure again on the next page."""
+
+    def __init__(self, lines: Sequence[Paragraph], heights: Sequence[float] = ()) -> None:
+        super().__init__()
+        self.lines = list(lines)
+        self.heights = list(heights)
+        self._measured_for: float | None = None
+        if self.heights:
+            self.height = sum(self.heights)
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        if self._measured_for != avail_width:
+            self.heights = [p.wrap(avail_width, avail_height)[1] for p in self.lines]
+            self._measured_for = avail_width
+            self.height = sum(self.heights)
+        self.width = avail_width
+        return self.width, self.height
+
+    def _part(self, start: int, stop: int) -> _Lines:
+        part = _Lines(self.lines[start:stop], self.heights[start:stop])
+        part._measured_for = self._measured_for
+        return part
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        self.wrap(avail_width, avail_height)
+        if self.height <= avail_height or len(self.lines) < 2:
+            return []
+        used, cut = 0.0, 0
+        for height in self.heights:
+            used += height
+            if used > avail_height:
+                break
+            cut += 1
+        if cut == 0:
+            return []
+        head, tail = self._part(0, cut), self._part(cut, len(self.lines))
+        head.spaceBefore, tail.spaceAfter = self.getSpaceBefore(), self.getSpaceAfter()
+        return [head, tail]
+
+    def draw(self) -> None:
+        y = self.height
+        for line, height in zip(self.lines, self.heights, strict=True):
+            y -= height
+            line.drawOn(self.canv, 0, y)
+
+
+class BidiParagraph(_Lines):
     """A paragraph with right-to-left text: broken into lines in logical order, each line's
     words reordered by the bidi algorithm and drawn as one shaped line."""
 
     def __init__(
         self, text: str, style: ParagraphStyle, *, bold: bool = False, align_rtl: bool = True
     ) -> None:
-        super().__init__()
+        super().__init__([])
         self.text = text
         self.style = style
         self.bold = bold
         self.align_rtl = align_rtl  # right-align right-to-left paragraphs (not in table cells)
-        self._lines: list[Paragraph] = []
+        self._broken_for: float | None = None
 
     def _line_style(self, rtl: bool, shaped: bool) -> ParagraphStyle:
         return ParagraphStyle(
@@ -276,56 +325,22 @@ class BidiParagraph(Flowable):
         return lines
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        self._lines = []
-        for line, rtl in self._break(avail_width):
-            words = visual_words(line, rtl_base=rtl)
-            shaped = needs_shaping(line)
-            self._lines.append(
-                Paragraph(
-                    " ".join(_word_markup(w, self.bold, shaped) for w in words) or " ",
-                    self._line_style(rtl, shaped),
+        # A frame wraps, splits and wraps again at one width: break and shape only once.
+        if self._broken_for != avail_width:
+            self.lines = []
+            for line, rtl in self._break(avail_width):
+                words = visual_words(line, rtl_base=rtl)
+                shaped = needs_shaping(line)
+                self.lines.append(
+                    Paragraph(
+                        # A blank line keeps its height, as in a plain paragraph.
+                        " ".join(_word_markup(w, self.bold, shaped) for w in words) or "<br/>",
+                        self._line_style(rtl, shaped),
+                    )
                 )
-            )
-        self.width = avail_width
-        self.height = sum(p.wrap(avail_width, avail_height)[1] for p in self._lines)
-        return self.width, self.height
-
-    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
-        self.wrap(avail_width, avail_height)
-        if self.height <= avail_height or len(self._lines) < 2:
-            return []
-        used, cut = 0.0, 0
-        for line in self._lines:
-            used += line.height
-            if used > avail_height:
-                break
-            cut += 1
-        if cut == 0:
-            return []
-        return [_Lines(self._lines[:cut]), _Lines(self._lines[cut:])]
-
-    def draw(self) -> None:
-        y = self.height
-        for line in self._lines:
-            y -= line.height
-            line.drawOn(self.canv, 0, y)
-
-
-class _Lines(Flowable):
-    def __init__(self, lines: Sequence[Paragraph]) -> None:
-        super().__init__()
-        self.lines = list(lines)
-
-    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        self.width = avail_width
-        self.height = sum(p.wrap(avail_width, avail_height)[1] for p in self.lines)
-        return self.width, self.height
-
-    def draw(self) -> None:
-        y = self.height
-        for line in self.lines:
-            y -= line.height
-            line.drawOn(self.canv, 0, y)
+            self._broken_for = avail_width
+            self._measured_for = None
+        return super().wrap(avail_width, avail_height)
 
 
 def needs_shaping(text: str) -> bool:
@@ -352,3 +367,93 @@ def text_flowable(
     if not needs_shaping(text):
         style = _unshaped(style)
     return Paragraph(markup(text, bold=bold) or " ", style)
+
+
+class _LongParagraph(Paragraph):
+    """A paragraph that may run over many pages (a note pasted as one line). At a page break
+    ReportLab breaks all the lines after it again, on every page; this one cuts them at its
+    first page break into pieces of about a page, all from the one breaking, so each later
+    page costs what it holds."""
+
+    PIECE = 50  # lines
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        parts = super().split(avail_width, avail_height)
+        cut = getattr(self, "_get_split_blParaFunc", None)  # absent: ReportLab's way, slower
+        if len(parts) != 2 or cut is None or not hasattr(self, "blPara"):
+            return parts
+        head, tail = parts
+        lines = self.blPara.lines
+        start = len(head.blPara.lines)
+        if len(lines) - start <= self.PIECE:
+            return parts
+        # Pieces after the first are one paragraph continued: no space or orphan control
+        # between them.
+        style = ParagraphStyle(
+            f"{tail.style.name}-piece",
+            parent=tail.style,
+            spaceBefore=0,
+            spaceAfter=0,
+            allowOrphans=1,
+        )
+        last = ParagraphStyle(
+            f"{tail.style.name}-end", parent=style, spaceAfter=tail.style.spaceAfter
+        )
+        frags = cut()
+        stops = [*range(start + self.PIECE, len(lines), self.PIECE), len(lines)]
+        return [
+            head,
+            *(
+                Paragraph(
+                    None,
+                    last if stop == len(lines) else style,
+                    frags=frags(self.blPara, begin, stop),
+                )
+                for begin, stop in zip([start, *stops], stops, strict=False)
+            ),
+        ]
+
+
+def text_flowables(
+    text: str | None, style: ParagraphStyle, *, bold: bool = False, align_rtl: bool = True
+) -> list[Flowable]:
+    """Long plain text (a contact note) as one flowable per line, printed as ``text_flowable``
+    prints it: the same fonts, directions, line breaks and blank lines.
+
+    ReportLab splits a paragraph at a page break by breaking all its remaining lines again, so
+    a note held in one paragraph took time in the square of its length. Here a page break
+    splits one line of the note at most, and a line that runs over pages is cut once
+    (``_LongParagraph``): the time grows with the length of the note."""
+    register_fonts()
+    text = (text or "").replace("\r\n", "\n").strip("\n")
+    lines = text.split("\n")
+    bold = bold or style.fontName.endswith("-Bold")
+    rtl = has_rtl(text)  # decided for the whole text, as text_flowable decides it
+    if not rtl and not needs_shaping(text):
+        style = _unshaped(style)
+    # The text's space before and after at its ends only, and orphan control at its start
+    # only, as for the one paragraph it used to be.
+    middle = ParagraphStyle(
+        f"{style.name}-line", parent=style, spaceBefore=0, spaceAfter=0, allowOrphans=1
+    )
+    first = ParagraphStyle(
+        f"{style.name}-first",
+        parent=middle,
+        spaceBefore=style.spaceBefore,
+        allowOrphans=style.allowOrphans,
+    )
+    last = ParagraphStyle(f"{style.name}-last", parent=middle, spaceAfter=style.spaceAfter)
+    out: list[Flowable] = []
+    for index, line in enumerate(lines):
+        if len(lines) == 1:
+            part = style
+        else:
+            part = first if index == 0 else last if index == len(lines) - 1 else middle
+        if not line.strip():
+            if index < len(lines) - 1:  # a paragraph drops a blank last line, and so do we
+                out.append(Spacer(0, style.leading))
+        elif rtl:
+            out.append(BidiParagraph(line, part, bold=bold, align_rtl=align_rtl))
+        else:
+            out.append(_LongParagraph(markup(line, bold=bold), part))
+    return out

@@ -36,7 +36,7 @@ from keyworker_app.reports.pdf_document import (
     section,
     styles,
 )
-from keyworker_app.reports.pdf_text import text_flowable
+from keyworker_app.reports.pdf_text import text_flowable, text_flowables
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.form_responses import revisions, template_of
 from keyworker_app.store.models import FormResponse
@@ -340,20 +340,18 @@ class ReviewPack:
             if filled:
                 out.append(key_values(filled, s, label_width=24 * 2.83))
             out.append(Spacer(1, 2))
-            out.append(text_flowable(self.redact.text(contact.narrative), s.body))
+            # A note, its own words and addenda can run to thousands of lines: one flowable
+            # per line, so each page break splits one line rather than the whole note.
+            out += text_flowables(self.redact.text(contact.narrative), s.body)
             if contact.own_words:
-                out.append(
-                    text_flowable(
-                        "In their own words: " + self.redact.text(contact.own_words), s.body
-                    )
+                out += text_flowables(
+                    "In their own words: " + self.redact.text(contact.own_words), s.body
                 )
             for addendum in r.addenda.get(contact.id, []):
-                out.append(
-                    text_flowable(
-                        f"Addendum {_day(addendum.written_at)}, {r.name_of(addendum.author)}: "
-                        + self.redact.text(addendum.text),
-                        s.muted,
-                    )
+                out += text_flowables(
+                    f"Addendum {_day(addendum.written_at)}, {r.name_of(addendum.author)}: "
+                    + self.redact.text(addendum.text),
+                    s.muted,
                 )
         if drafts:
             out.append(
