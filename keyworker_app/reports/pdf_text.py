@@ -428,11 +428,32 @@ def text_flowables(
     text = (text or "").replace("\r\n", "\n").strip("\n")
     lines = text.split("\n")
     bold = bold or style.fontName.endswith("-Bold")
-    rtl = has_rtl(text)  # decided for the whole text, as text_flowable decides it
-    if not rtl and not needs_shaping(text):
-        style = _unshaped(style)
-    # The text's space before and after at its ends only, and orphan control at its start
-    # only, as for the one paragraph it used to be.
+    rtl = has_rtl(text)
+    # Shaping as text_flowable decides it: for the whole text without right-to-left letters,
+    # line by line with them.
+    plain = _line_styles(style if needs_shaping(text) and not rtl else _unshaped(style))
+    shaped = _line_styles(style)
+    out: list[Flowable] = []
+    for index, line in enumerate(lines):
+        place = 0 if index == 0 else 2 if index == len(lines) - 1 else 1
+        if len(lines) == 1:
+            place = 3
+        if not line.strip():
+            if index < len(lines) - 1:  # a paragraph drops a blank last line, and so do we
+                out.append(Spacer(0, style.leading))
+        elif rtl and (has_rtl(line) or needs_shaping(line)):
+            out.append(BidiParagraph(line, shaped[place], bold=bold, align_rtl=align_rtl))
+        else:
+            # A line with no right-to-left letters prints the same without the bidi
+            # algorithm, which would cost most of the time of a long note with a little Arabic.
+            out.append(_LongParagraph(markup(line, bold=bold), plain[place]))
+    return out
+
+
+def _line_styles(style: ParagraphStyle) -> tuple[ParagraphStyle, ...]:
+    """The styles of the first, a middle and the last line of a text, and of a text of one
+    line: the text's space before and after at its ends only, and orphan control at its start
+    only, as for the one paragraph it used to be."""
     middle = ParagraphStyle(
         f"{style.name}-line", parent=style, spaceBefore=0, spaceAfter=0, allowOrphans=1
     )
@@ -443,17 +464,4 @@ def text_flowables(
         allowOrphans=style.allowOrphans,
     )
     last = ParagraphStyle(f"{style.name}-last", parent=middle, spaceAfter=style.spaceAfter)
-    out: list[Flowable] = []
-    for index, line in enumerate(lines):
-        if len(lines) == 1:
-            part = style
-        else:
-            part = first if index == 0 else last if index == len(lines) - 1 else middle
-        if not line.strip():
-            if index < len(lines) - 1:  # a paragraph drops a blank last line, and so do we
-                out.append(Spacer(0, style.leading))
-        elif rtl:
-            out.append(BidiParagraph(line, part, bold=bold, align_rtl=align_rtl))
-        else:
-            out.append(_LongParagraph(markup(line, bold=bold), part))
-    return out
+    return first, middle, last, style

@@ -25,7 +25,9 @@ TODAY = date(2026, 11, 20)
 LINES = 3_000
 LONG_LINES = {700: "W", 2_200: "V"}  # line number -> the letter of its numbered words
 LONG_WORDS = 1_500  # words in a long line: more than two pages of wrapped text
+LONG_ARABIC_LINE = 1_200  # in the note with Arabic: numbered words, each with an Arabic word
 ARABIC = "مرحبا بكم في البيت"
+THANKS = "شكرا"
 
 
 def long_note(*, arabic: bool) -> tuple[str, list[str]]:
@@ -39,6 +41,8 @@ def long_note(*, arabic: bool) -> tuple[str, list[str]]:
         if n in LONG_LINES:
             letter = LONG_LINES[n]
             line = f"{marker} " + " ".join(f"{letter}{k:04d}" for k in range(LONG_WORDS))
+        elif arabic and n == LONG_ARABIC_LINE:
+            line = f"{marker} " + " ".join(f"A{k:04d} {THANKS}" for k in range(LONG_WORDS))
         elif arabic and n % 40 == 7:
             line = f"{ARABIC} {marker} {ARABIC}"  # a right-to-left line
         elif arabic and n % 40 == 27:
@@ -83,7 +87,7 @@ def test_a_note_of_thousands_of_lines_prints_whole_and_in_order(
     assert printed == markers
     assert {"L0000", "L1500", f"L{LINES - 1:04d}"} <= set(printed)
     # A line that runs over pages loses no word and repeats none where the pages break.
-    for letter in LONG_LINES.values():
+    for letter in [*LONG_LINES.values(), *(["A"] if arabic else [])]:
         words = re.findall(rf"\b{letter}\d{{4}}\b", text)
         assert words == [f"{letter}{k:04d}" for k in range(LONG_WORDS)]
     if arabic:
@@ -91,6 +95,7 @@ def test_a_note_of_thousands_of_lines_prints_whole_and_in_order(
         phrases = sum({7: 2, 27: 1}.get(n % 40, 0) for n in range(LINES) if n % 97 != 50)
         for word in ARABIC.split():
             assert len(re.findall(rf"(?<!\S){word}(?!\S)", text)) == phrases, word
+        assert len(re.findall(rf"(?<!\S){THANKS}(?!\S)", text)) == LONG_WORDS
 
 
 def test_blank_lines_keep_their_height_in_a_note_with_arabic(
