@@ -13,7 +13,8 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.ids import new_id
-from keyworker_app.server.models import Account, Device, Record, ServerAudit, Token
+from keyworker_app.server.audit_log import audit  # still importable from here
+from keyworker_app.server.models import Account, Device, Record, Token
 from keyworker_app.server.records import now, write_record
 
 ROLES = ("keyworker", "clinician", "supervisor", "admin")
@@ -39,14 +40,6 @@ class SignInRefused(AccountError):
 
 class DeviceRevoked(AccountError):
     pass
-
-
-def audit(
-    session: Session, actor: str, action: str, device_id: str | None = None, **detail: object
-) -> None:
-    session.add(
-        ServerAudit(at=now(), actor=actor, device_id=device_id, action=action, detail=detail)
-    )
 
 
 def _team_record(session: Session, name: str) -> Record | None:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from keyworker_app import __version__
 from keyworker_app.domain.caseload_csv import describe_problem, read_caseload_csv
 from keyworker_app.server import accounts
+from keyworker_app.server.audit_log import verify_server_audit
 from keyworker_app.server.database import Database, ServerDatabaseError, open_database
 from keyworker_app.server.importing import ImportProblems, import_central
 from keyworker_app.server.models import Account, Device, Record, Restriction
@@ -163,6 +164,19 @@ def cmd_import_csv(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_audit(db: Database, args: argparse.Namespace) -> int:
+    with db.session() as session:
+        check = verify_server_audit(session)
+    if check.problem is not None:
+        warn(
+            f"The central store's audit log does not hold: {check.problem}; keep the database "
+            "as it is and report it as a security incident."
+        )
+        return 1
+    say(f"The central store's audit log holds: {check.events} events, every link holds.")
+    return 0
+
+
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -246,6 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true")
     imp.add_argument("--skip-invalid", action="store_true")
     imp.set_defaults(run=cmd_import_csv)
+    check_audit = commands.add_parser(
+        "check-audit", help="check that no event of the audit log was removed or changed"
+    )
+    check_audit.set_defaults(run=cmd_check_audit)
     return parser
 
 

@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from keyworker_app.server.audit_log import chain_pending_events, forget_pending_events
 from keyworker_app.server.models import ChangeEntry, SequenceCounter
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -136,6 +137,10 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self.sessions, "before_commit", _number_changes)
         event.listen(self.sessions, "after_rollback", _forget_changes)
+        # After the change feed's hook: every writer takes the counter lock, then the audit
+        # head's, always in that order, so the two never deadlock.
+        event.listen(self.sessions, "before_commit", chain_pending_events)
+        event.listen(self.sessions, "after_rollback", forget_pending_events)
 
     def session(self) -> Session:
         return self.sessions()

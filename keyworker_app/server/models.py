@@ -160,13 +160,29 @@ class Restriction(ServerBase):
 
 
 class ServerAudit(ServerBase):
+    """The central store's own audit log, hash-chained (``server/audit_log.py``): ``seq`` runs
+    from 1 with no gaps and is given at commit under the head row's lock."""
+
     __tablename__ = "server_audit"
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(120))
     device_id: Mapped[str | None] = mapped_column(String(36))
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Unique: two events following the same one would be a fork, refused rather than kept.
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ServerAuditHead(ServerBase):
+    """One row: the number and hash of the audit log's last event, so removing the last events
+    is found as surely as removing any other."""
+
+    __tablename__ = "server_audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class DeviceAudit(ServerBase):
