@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from harness import Figure, table, write_json  # noqa: E402
 
-PARTS = ("store", "desktop", "packs", "sync")
+PARTS = ("store", "desktop", "packs", "long_notes", "sync")
 
 
 def main() -> int:

@@ -24,7 +24,7 @@ from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont, shapeStr
-from reportlab.platypus import Flowable, Paragraph, Spacer
+from reportlab.platypus import Flowable, Paragraph
 
 from keyworker_app.paths import resources_dir
 
@@ -163,6 +163,8 @@ def runs(word: str, shaped: bool = False) -> list[tuple[str, str]]:
 
 
 def _word_markup(word: str, bold: bool, shaped: bool = False) -> str:
+    if word.isascii():  # most words of most notes: one Latin run, as runs() would find
+        return f"<b>{escape(word)}</b>" if bold and word else escape(word)
     parts = []
     for family, text in runs(word, shaped):
         if family != "Latin":  # the script's own font, in the weight asked for
@@ -433,20 +435,31 @@ def text_flowables(
     # line by line with them.
     plain = _line_styles(style if needs_shaping(text) and not rtl else _unshaped(style))
     shaped = _line_styles(style)
+    printed = [index for index, line in enumerate(lines) if line.strip()]
     out: list[Flowable] = []
+    blank = 0
     for index, line in enumerate(lines):
-        place = 0 if index == 0 else 2 if index == len(lines) - 1 else 1
-        if len(lines) == 1:
-            place = 3
         if not line.strip():
-            if index < len(lines) - 1:  # a paragraph drops a blank last line, and so do we
-                out.append(Spacer(0, style.leading))
-        elif rtl and (has_rtl(line) or needs_shaping(line)):
-            out.append(BidiParagraph(line, shaped[place], bold=bold, align_rtl=align_rtl))
+            # Space before the next line, which the top of a page drops (a paragraph drops a
+            # blank last line too).
+            blank += 1
+            continue
+        place = 0 if index == printed[0] else 2 if index == printed[-1] else 1
+        bidi = rtl and (has_rtl(line) or needs_shaping(line))
+        # A line with no right-to-left letters prints the same without the bidi algorithm,
+        # which would cost most of the time of a long note with a little Arabic.
+        line_style = (shaped if bidi else plain)[3 if len(printed) == 1 else place]
+        if blank:
+            line_style = ParagraphStyle(
+                f"{line_style.name}-after-blank",
+                parent=line_style,
+                spaceBefore=line_style.spaceBefore + blank * style.leading,
+            )
+            blank = 0
+        if bidi:
+            out.append(BidiParagraph(line, line_style, bold=bold, align_rtl=align_rtl))
         else:
-            # A line with no right-to-left letters prints the same without the bidi
-            # algorithm, which would cost most of the time of a long note with a little Arabic.
-            out.append(_LongParagraph(markup(line, bold=bold), plain[place]))
+            out.append(_LongParagraph(markup(line, bold=bold), line_style))
     return out
 
 
