@@ -13,6 +13,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.ids import new_id
+from keyworker_app.server import user_names
 from keyworker_app.server.audit_log import audit  # still importable from here
 from keyworker_app.server.models import Account, Device, Record, Token
 from keyworker_app.server.records import now, write_record
@@ -25,6 +26,10 @@ SIBLING_WINDOW = timedelta(minutes=2)
 FREE_FAILURES = 5
 MAX_LOCK = timedelta(minutes=15)
 MIN_PASSWORD = 10
+FOREIGN_DEVICE = (
+    "This laptop is enrolled for another worker; sign in with that worker's account, "
+    "or ask IT to set up a caseload of your own on it."
+)
 hasher = PasswordHasher()
 # Verified against when the user does not exist, so timing does not reveal which names exist.
 _DUMMY_HASH = hasher.hash("not a real password at all")
@@ -85,13 +90,15 @@ def add_user(
     display_name: str | None = None,
     actor: str = "admin",
 ) -> Account:
-    user_name = user_name.strip()
-    if not user_name or any(c.isspace() for c in user_name):
-        raise AccountError("A user name must not be empty or contain spaces.")
+    """Add an account under the normalised ``user_name`` (see ``server/user_names.py``).
+    Raises AccountError when the name hides characters, mixes scripts or could be taken for an
+    existing account's, and for a bad role, a short password or a missing team."""
+    problem = user_names.refusal(user_name, session.scalars(select(Account.user_name)))
+    if problem is not None:
+        raise AccountError(problem)
+    given, user_name = user_name.strip(), user_names.normalise(user_name)
     if role not in ROLES:
         raise AccountError(f"'{role}' is not a role; use one of: {', '.join(ROLES)}.")
-    if session.get(Account, user_name) is not None:
-        raise AccountError(f"There is already a user called {user_name}.")
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"The password is too short: use at least {MIN_PASSWORD} characters.")
     if role != "admin" and not team:
@@ -106,7 +113,7 @@ def add_user(
             staff_id,
             {
                 "user_name": user_name,
-                "display_name": display_name or user_name,
+                "display_name": display_name or given,
                 "role": role,
                 "team_id": team_record.record_id if team_record else None,
                 "active": True,
@@ -116,7 +123,7 @@ def add_user(
         )
     account = Account(
         user_name=user_name,
-        display_name=display_name or user_name,
+        display_name=display_name or given,
         role=role,
         team_id=team_record.record_id if team_record else None,
         staff_id=staff_id,
@@ -127,6 +134,17 @@ def add_user(
     session.add(account)
     audit(session, actor, "add_user", user=user_name, role=role)
     session.flush()
+    return account
+
+
+def find_account(session: Session, user_name: str) -> Account | None:
+    """The account a person means by ``user_name``: the stored name exactly (accounts added
+    before names were normalised keep theirs), else the normalised name ("ALICE" is alice)."""
+    account = session.get(Account, user_name)
+    if account is None:
+        normalised = user_names.normalise(user_name)
+        if normalised != user_name:
+            account = session.get(Account, normalised)
     return account
 
 
@@ -157,8 +175,13 @@ def sign_in(
     session: Session, user_name: str, password: str, device_id: str, device_name: str
 ) -> tuple[Account, str, str]:
     """Check the password (throttled after repeated failures); register the device; return
-    (account, access token, refresh token). Raises SignInRefused or DeviceRevoked."""
-    account = session.get(Account, user_name)
+    (account, access token, refresh token). Raises SignInRefused or DeviceRevoked.
+
+    A device belongs to the user who enrolled it: signing in with another user's device id is
+    refused (it used to hand the device, its tokens' history and its pull position over)."""
+    account = find_account(session, user_name)
+    if account is not None:
+        user_name = account.user_name  # as stored: tokens and devices refer to it
     moment = now()
     if (
         account is not None
@@ -199,7 +222,8 @@ def sign_in(
         audit(session, user_name, "login_revoked_device", device_id)
         raise DeviceRevoked("This laptop has been revoked; its caseload will be wiped.")
     elif device.user_name != user_name:
-        device.user_name = user_name
+        audit(session, user_name, "login_foreign_device", device_id, enrolled_for=device.user_name)
+        raise SignInRefused(FOREIGN_DEVICE)
     session.flush()
     access = _issue(session, "access", user_name, device_id, ACCESS_LIFETIME)
     refresh = _issue(session, "refresh", user_name, device_id, REFRESH_LIFETIME)
@@ -228,6 +252,8 @@ def refresh(session: Session, token: str, device_id: str) -> tuple[Account, str,
     device = session.get(Device, device_id)
     if device is None or device.revoked:
         raise DeviceRevoked("This laptop has been revoked; its caseload will be wiped.")
+    if device.user_name != stored.user_name:  # a token from when devices could change hands
+        raise SignInRefused(FOREIGN_DEVICE)
     account = session.get(Account, stored.user_name)
     if account is None or not account.active:
         raise SignInRefused("This account is no longer active.")
@@ -261,6 +287,8 @@ def authenticate(session: Session, token: str) -> tuple[Account, Device]:
     device = session.get(Device, stored.device_id)
     if device is None or device.revoked:
         raise DeviceRevoked("This laptop has been revoked; its caseload will be wiped.")
+    if device.user_name != stored.user_name:  # a token from when devices could change hands
+        raise SignInRefused(FOREIGN_DEVICE)
     account = session.get(Account, stored.user_name)
     if account is None or not account.active:
         raise SignInRefused("This account is no longer active.")

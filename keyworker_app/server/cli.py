@@ -11,10 +11,12 @@ import ipaddress
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from keyworker_app import __version__
 from keyworker_app.domain.caseload_csv import describe_problem, read_caseload_csv
@@ -22,7 +24,7 @@ from keyworker_app.server import accounts
 from keyworker_app.server.audit_log import verify_server_audit
 from keyworker_app.server.database import Database, ServerDatabaseError, open_database
 from keyworker_app.server.importing import ImportProblems, import_central
-from keyworker_app.server.models import Account, Device, Record, Restriction
+from keyworker_app.server.models import Device, Record, Restriction
 from keyworker_app.server.records import write_record
 
 PASSWORD_ENV = "KEYWORKER_PASSWORD"
@@ -64,7 +66,7 @@ def cmd_add_team(db: Database, args: argparse.Namespace) -> int:
 def cmd_add_user(db: Database, args: argparse.Namespace) -> int:
     password = _password()
     with db.session() as session, session.begin():
-        accounts.add_user(
+        account = accounts.add_user(
             session,
             args.name,
             password,
@@ -72,7 +74,7 @@ def cmd_add_user(db: Database, args: argparse.Namespace) -> int:
             team=args.team,
             display_name=args.display_name,
         )
-    say(f"Added {args.name} ({args.role}{', team ' + args.team if args.team else ''}).")
+    say(f"Added {account.user_name} ({args.role}{', team ' + args.team if args.team else ''}).")
     return 0
 
 
@@ -83,20 +85,91 @@ def _young_person(session: object, reference: str) -> Record:
     raise ServerUserError(f"No young person has the reference {reference}.")
 
 
+@dataclass(frozen=True)
+class _Viewer:
+    """Someone named in ``restrict --allow``, with the team they work in."""
+
+    user_name: str
+    team_id: str | None
+    team: str
+
+    def __str__(self) -> str:
+        return f"{self.user_name} ({self.team})"
+
+
+def _team_name(session: Session, team_id: str | None) -> str:
+    team = session.get(Record, ("team", team_id)) if team_id else None
+    return f"team {team.data.get('name')}" if team is not None else "no team"
+
+
+def _case_and_viewers(
+    session: Session, reference: str, names: Sequence[str]
+) -> tuple[Record, list[_Viewer]]:
+    """The young person and the case workers named, looked up as sign-in does ("ALICE" is
+    alice); raises ServerUserError for an unknown reference or a name that is no case worker."""
+    record = _young_person(session, reference)
+    viewers: dict[str, _Viewer] = {}
+    for name in names:
+        account = accounts.find_account(session, name)
+        if account is None or account.role == "admin":
+            raise ServerUserError(f"There is no case worker called {name}.")
+        team = _team_name(session, account.team_id)
+        viewers[account.user_name] = _Viewer(account.user_name, account.team_id, team)
+    return record, sorted(viewers.values(), key=lambda v: v.user_name)
+
+
+def _others_agreed(reference: str, case_team: str, others: list[_Viewer]) -> bool:
+    """Asks, in a terminal, whether each worker of another team may see the case."""
+    for viewer in others:
+        try:
+            answer = input(f"Let {viewer} see {reference} ({case_team})? [y/N] ")
+        except EOFError:
+            return False
+        if answer.strip().casefold() not in ("y", "yes"):
+            return False
+    return True
+
+
+def _other_team_refusal(
+    reference: str, record: Record, case_team: str, others: list[_Viewer]
+) -> str:
+    who = " and ".join(str(v) for v in others)
+    if record.team_id is None:
+        return f"{reference} belongs to no team; add --allow-other-team to let {who} see it anyway."
+    if len(others) == 1:
+        where = f"{others[0].user_name} is in {others[0].team}, not {reference}'s {case_team}"
+    else:
+        where = f"{who} are not in {reference}'s {case_team}"
+    return f"{where}; add --allow-other-team to let them see this case anyway."
+
+
 def cmd_restrict(db: Database, args: argparse.Namespace) -> int:
+    # Checked (and asked) before the writing transaction: on SQLite that holds the store's
+    # write lock, which must not wait on someone at a prompt.
+    with db.session() as session:
+        record, viewers = _case_and_viewers(session, args.reference, args.allow)
+        case_team = _team_name(session, record.team_id)
+    others = [v for v in viewers if record.team_id is None or v.team_id != record.team_id]
+    if others and not args.allow_other_team:
+        if not sys.stdin.isatty():
+            raise ServerUserError(_other_team_refusal(args.reference, record, case_team, others))
+        if not _others_agreed(args.reference, case_team, others):
+            raise ServerUserError(
+                f"Nothing was changed: {args.reference} is seen by the same people as before."
+            )
     with db.session() as session, session.begin():
-        record = _young_person(session, args.reference)
-        for user in args.allow:
-            account = session.get(Account, user)
-            if account is None or account.role == "admin":
-                raise ServerUserError(f"There is no case worker called {user}.")
+        record, now_viewers = _case_and_viewers(session, args.reference, args.allow)
+        if now_viewers != viewers:
+            raise ServerUserError(
+                f"{args.reference} or a worker named changed team meanwhile; run the command again."
+            )
         for old in session.scalars(
             select(Restriction).where(Restriction.young_person_id == record.record_id)
         ):
             session.delete(old)
         session.flush()
-        for user in sorted(set(args.allow)):
-            session.add(Restriction(young_person_id=record.record_id, user_name=user))
+        for viewer in viewers:
+            session.add(Restriction(young_person_id=record.record_id, user_name=viewer.user_name))
         if not record.data.get("restricted"):
             write_record(
                 session,
@@ -105,14 +178,11 @@ def cmd_restrict(db: Database, args: argparse.Namespace) -> int:
                 {**record.data, "restricted": True},
                 actor="admin",
             )
-        accounts.audit(
-            session,
-            "admin",
-            "restrict",
-            young_person=record.record_id,
-            allow=sorted(set(args.allow)),
-        )
-    say(f"{args.reference} is now seen only by {', '.join(sorted(set(args.allow)))}.")
+        detail: dict[str, object] = {"allow": [v.user_name for v in viewers]}
+        if others:
+            detail["other_team"] = [v.user_name for v in others]
+        accounts.audit(session, "admin", "restrict", young_person=record.record_id, **detail)
+    say(f"{args.reference} ({case_team}) is now seen only by {', '.join(str(v) for v in viewers)}.")
     return 0
 
 
@@ -247,6 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
     restrict = commands.add_parser("restrict", help="let only the named users see a young person")
     restrict.add_argument("reference")
     restrict.add_argument("--allow", nargs="+", required=True, metavar="USER")
+    restrict.add_argument(
+        "--allow-other-team",
+        action="store_true",
+        help="let users of another team see the case (asked in a terminal otherwise)",
+    )
     restrict.set_defaults(run=cmd_restrict)
     revoke = commands.add_parser(
         "revoke-device", help="revoke a lost laptop; its next sync wipes it"

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from keyworker_app.domain.caseload_csv import CaseImport, ParsedCaseload, RowProblem
 from keyworker_app.domain.ids import new_id
 from keyworker_app.domain.vocabulary import CaseStatus
-from keyworker_app.server.accounts import audit
-from keyworker_app.server.models import Account, Record
+from keyworker_app.server.accounts import audit, find_account
+from keyworker_app.server.models import Record
 from keyworker_app.server.records import write_record
 from keyworker_app.store.serialise import to_json_value
 
@@ -51,7 +51,7 @@ def _check_names(session: Session, parsed: ParsedCaseload) -> list[RowProblem]:
                 )
             )
         if case.person.keyworker:
-            account = session.get(Account, case.person.keyworker)
+            account = find_account(session, case.person.keyworker)
             if account is None or account.staff_id is None:
                 problems.append(
                     RowProblem(
@@ -81,7 +81,7 @@ def _person_values(
     if person.team:
         values["team_id"] = teams[person.team.casefold()].record_id
     if person.keyworker:
-        account = session.get(Account, person.keyworker)
+        account = find_account(session, person.keyworker)
         values["keyworker_id"] = account.staff_id if account else None
     if case.referral and case.referral.closed_date:
         values["status"] = CaseStatus.CLOSED.value

@@ -73,6 +73,38 @@ def test_accounts_and_cases_are_managed_with_clear_errors(tmp_path: Path) -> Non
     assert "No device" in one_sentence(server(tmp_path, "revoke-device", "nope"))
 
 
+def test_user_names_and_restrictions_cannot_be_confused(tmp_path: Path) -> None:
+    for team in ("North", "South"):
+        assert server(tmp_path, "add-team", team).returncode == 0
+    added = server(tmp_path, "add-user", "Sam.Lee", "--role", "keyworker", "--team", "North")
+    assert added.returncode == 0 and "Added sam.lee (keyworker, team North)." in added.stdout
+    assert "already a user called sam.lee" in one_sentence(
+        server(tmp_path, "add-user", "SAM.LEE", "--role", "keyworker", "--team", "North")
+    )
+    assert "looks like the existing user sam.lee" in one_sentence(
+        server(tmp_path, "add-user", "s\u0430m.lee", "--role", "keyworker", "--team", "North")
+    )
+    assert (
+        server(tmp_path, "add-user", "kit", "--role", "keyworker", "--team", "South").returncode
+        == 0
+    )
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        "reference,given_name,family_name,date_of_birth,team,keyworker\n"
+        "N1,Ana,Lee,2009-01-01,North,SAM.LEE\n"
+    )
+    assert server(tmp_path, "import-csv", str(cases)).returncode == 0
+    assert one_sentence(server(tmp_path, "restrict", "N1", "--allow", "Sam.Lee", "kit")) == (
+        "kit is in team South, not N1's team North; "
+        "add --allow-other-team to let them see this case anyway."
+    )
+    allowed = server(tmp_path, "restrict", "N1", "--allow", "Sam.Lee", "kit", "--allow-other-team")
+    assert allowed.returncode == 0
+    assert "N1 (team North) is now seen only by kit (team South), sam.lee (team North)." in (
+        allowed.stdout
+    )
+
+
 def test_serving_off_loopback_needs_tls(tmp_path: Path) -> None:
     message = one_sentence(server(tmp_path, "serve", "--host", "0.0.0.0", "--port", "1"))
     assert "--tls-cert" in message and "--behind-tls-proxy" in message
