@@ -44,7 +44,7 @@ ARABIC = "قال إن الأمور في البيت أهدأ منذ اجتماع 
 
 
 def note(lines: int, *, arabic: bool) -> str:
-    """A note of ``lines`` lines: paragraphs of one to four sentences, a blank line between
+    """A note of ``lines`` lines: lines of one or two sentences, a blank line between
     paragraphs of about a dozen lines, and with ``arabic`` an Arabic line in every 20."""
     rng = random.Random(lines)
     out = []
@@ -54,7 +54,7 @@ def note(lines: int, *, arabic: bool) -> str:
         elif arabic and n % 20 == 7:
             out.append(ARABIC)
         else:
-            out.append(" ".join(rng.choice(SENTENCES) for _ in range(rng.choice((1, 1, 2, 4)))))
+            out.append(" ".join(rng.choice(SENTENCES) for _ in range(rng.choice((1, 1, 1, 2)))))
     return "\n".join(out)
 
 
