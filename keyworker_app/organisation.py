@@ -34,7 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+
+from keyworker_app.sync.addresses import check_server_address
 
 APP = "Keyworker"
 FILE_NAME = "keyworker.toml"
@@ -94,10 +95,14 @@ def _whole(low: int, high: int) -> Any:
 
 
 def _url(value: object) -> str:
-    parsed = urlparse(value) if isinstance(value, str) else None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ValueError('must be an address like "https://keyworker.example.gov.uk"')
-    return str(value).rstrip("/")
+    # The sync client's own rule: https://, or plain http:// only to this computer.
+    problem = 'must be an address like "https://keyworker.example.gov.uk"'
+    if not isinstance(value, str):
+        raise ValueError(problem)
+    try:
+        return check_server_address(value)
+    except ValueError:
+        raise ValueError(f"{problem} (plain http:// only to this computer)") from None
 
 
 def _names(value: object) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ from keyworker_app.store.models import (
     SyncConflict,
     YoungPerson,
 )
+from keyworker_app.sync.addresses import check_server_address
 from keyworker_app.sync.protocol import (
     MAX_PUSH_OPS,
     DeviceAuditEvent,
@@ -110,7 +111,11 @@ class Connection:
             raise SyncError(
                 "This laptop is not signed in to a central store; run `keyworker login` first."
             )
-        self.base_url = url.rstrip("/")
+        try:
+            # An http:// address to another machine, kept by an older version: refused here.
+            self.base_url = check_server_address(url)
+        except ValueError as error:
+            raise SyncError(str(error)) from None
         self.http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
         self.access: str | None = None
         self.owner = threading.get_ident()  # the thread that may close and wipe the store
@@ -222,9 +227,11 @@ def request_sign_in(
 ) -> Tokens:
     """Sign in as this device, keeping nothing yet: a new laptop's first run signs in before
     its caseload exists, so the account is checked before anything is created."""
-    if not server.startswith(("http://", "https://")):
-        raise SyncError("Give the central store's address with http:// or https://.")
-    with httpx.Client(base_url=server.rstrip("/"), transport=transport, timeout=30) as http:
+    try:
+        address = check_server_address(server)
+    except ValueError as error:
+        raise SyncError(str(error)) from None
+    with httpx.Client(base_url=address, transport=transport, timeout=30) as http:
         try:
             response = http.post(
                 "/v1/auth/login",

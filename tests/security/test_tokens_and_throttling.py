@@ -236,7 +236,7 @@ def test_an_expired_refresh_token_asks_for_sign_in_in_one_sentence_and_keeps_loc
     assert {"written the day the sign-in ran out", "written a month later"} <= notes(kw1)
 
     # Signing in again sends everything that waited.
-    login(kw1.store, "http://central.test", "kw1", PASSWORD, transport=kw1.transport)
+    login(kw1.store, "https://central.test", "kw1", PASSWORD, transport=kw1.transport)
     report = run(kw1)
     assert report.rejected == 0 and pending(kw1) == 0
     kw2 = laptop("kw2")

@@ -75,7 +75,7 @@ class Laptop:
 
 @pytest.fixture
 def service(central: Database) -> Iterator[TestClient]:
-    with TestClient(create_app(central), base_url="http://central.test") as client:
+    with TestClient(create_app(central), base_url="https://central.test") as client:
         yield client
 
 
@@ -106,7 +106,7 @@ def laptop(tmp_path: Path, service: TestClient) -> Callable[[str], Laptop]:
             kdf=FAST_KDF,
         ).store
         device = Laptop(store, service, user)
-        login(store, "http://central.test", user, PASSWORD, transport=device.transport)
+        login(store, "https://central.test", user, PASSWORD, transport=device.transport)
         made.append(device)
         return device
 

@@ -85,7 +85,7 @@ class Laptops(RuleBasedStateMachine):
         add_people(self.central, *((user, "keyworker", "A") for user in USERS))
         with self.central.session() as session, session.begin():
             import_central(session, parse_caseload_csv(CASES.encode(), today=date(2026, 11, 1)))
-        self.client = TestClient(create_app(self.central), base_url="http://central.test")
+        self.client = TestClient(create_app(self.central), base_url="https://central.test")
         self.client.__enter__()
         self.network = FlakyNetwork(self.client._transport)
         self.stores: list[Store] = []
@@ -105,7 +105,7 @@ class Laptops(RuleBasedStateMachine):
                 user_name=user,
                 kdf=FAST_KDF,
             ).store
-            login(store, "http://central.test", user, PASSWORD, transport=self.network)
+            login(store, "https://central.test", user, PASSWORD, transport=self.network)
             sync(store, transport=self.network)
             self.stores.append(store)
 

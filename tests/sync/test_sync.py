@@ -290,7 +290,7 @@ def test_two_server_processes_serve_one_database(
 
     second = open_database(teams.url) if not teams.url.startswith("sqlite") else teams
     a1, a2 = laptop("kwa1"), laptop("kwa2")
-    with TestClient(create_app(second), base_url="http://central.test") as other_server:
+    with TestClient(create_app(second), base_url="https://central.test") as other_server:
         a2.client = other_server
         run(a1)
         run(a2)
