@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from keyworker_app import __version__
 from keyworker_app.server import accounts
 from keyworker_app.server.accounts import DeviceRevoked, SignInRefused
+from keyworker_app.server.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from keyworker_app.server.database import Database, next_seq
+from keyworker_app.server.failures import UnexpectedErrors, database_problem
 from keyworker_app.server.models import Account, Device, Record
 from keyworker_app.server.strict_json import StrictJsonRoute
 from keyworker_app.server.sync_service import SyncRefused, pull, push, resolve
@@ -41,7 +43,7 @@ from keyworker_app.sync.protocol import (
 REVOKED = "device_revoked"
 
 
-def create_app(database: Database) -> FastAPI:
+def create_app(database: Database, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     app = FastAPI(
         title="Keyworker central store",
         version=__version__,
@@ -49,6 +51,10 @@ def create_app(database: Database) -> FastAPI:
     )
     # Bodies holding NaN or lone surrogates get a 422: stored, they broke every later pull.
     app.router.route_class = StrictJsonRoute
+    # A body over the limit is refused before anything reads it; outside that, an exception no
+    # handler took is logged without its message and answered in one sentence.
+    app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
+    app.add_middleware(UnexpectedErrors)
 
     # scope="function": the commit happens before the answer is sent. Otherwise a laptop could
     # be told "accepted" (and drop its copy) for a change whose commit then failed, or be given
@@ -83,14 +89,10 @@ def create_app(database: Database) -> FastAPI:
 
     @app.exception_handler(SQLAlchemyTimeout)
     @app.exception_handler(OperationalError)
-    async def _busy(_: Request, error: Exception) -> JSONResponse:
-        # No free connection, or the database chose this transaction to break a lock wait:
-        # nothing was committed, so the laptop keeps its changes and tries again.
-        return JSONResponse(
-            {"detail": "The central store is busy; try again in a moment."},
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+    async def _busy(request: Request, error: Exception) -> JSONResponse:
+        # No free connection, a lock wait broken, or a full disk: nothing was committed, so the
+        # laptop keeps its changes. Logged with its cause, never a record's content.
+        return database_problem(request, error)
 
     @app.exception_handler(SyncRefused)
     async def _sync_refused(_: Request, error: SyncRefused) -> JSONResponse:
@@ -99,8 +101,9 @@ def create_app(database: Database) -> FastAPI:
     errors = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
 
     @app.get("/v1/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    def health() -> dict[str, str | int]:
+        # The body limit, so a laptop can split what it sends to fit.
+        return {"status": "ok", "version": __version__, "max_body_bytes": max_body_bytes}
 
     def _tokens(db: Session, account: Account, access: str, refresh: str) -> Tokens:
         team_record = db.get(Record, ("team", account.team_id)) if account.team_id else None

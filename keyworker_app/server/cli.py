@@ -22,6 +22,7 @@ from keyworker_app import __version__
 from keyworker_app.domain.caseload_csv import describe_problem, read_caseload_csv
 from keyworker_app.server import accounts
 from keyworker_app.server.audit_log import verify_server_audit
+from keyworker_app.server.body_limit import DEFAULT_MAX_BODY_BYTES, MEGABYTE
 from keyworker_app.server.database import Database, ServerDatabaseError, open_database
 from keyworker_app.server.importing import ImportProblems, import_central
 from keyworker_app.server.models import Device, Record, Restriction
@@ -256,10 +257,21 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _megabytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of megabytes from 1")
+    return value
+
+
 def cmd_serve(db: Database, args: argparse.Namespace) -> int:
     import uvicorn
 
     from keyworker_app.server.app import create_app
+    from keyworker_app.server.failures import log_to_stderr
 
     tls = bool(args.tls_cert and args.tls_key)
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -270,9 +282,13 @@ def cmd_serve(db: Database, args: argparse.Namespace) -> int:
             "give --tls-cert and --tls-key, "
             "or --behind-tls-proxy if a TLS proxy is in front."
         )
-    say(f"Keyworker central store on {'https' if tls else 'http'}://{args.host}:{args.port}")
+    say(
+        f"Keyworker central store on {'https' if tls else 'http'}://{args.host}:{args.port}, "
+        f"taking requests of up to {args.max_body_mb} MB"
+    )
+    log_to_stderr()  # every 5xx and "busy", with its cause
     uvicorn.run(
-        create_app(db),
+        create_app(db, max_body_bytes=args.max_body_mb * MEGABYTE),
         host=args.host,
         port=args.port,
         ssl_certfile=args.tls_cert,
@@ -302,6 +318,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert")
     serve.add_argument("--tls-key")
     serve.add_argument("--behind-tls-proxy", action="store_true")
+    serve.add_argument(
+        "--max-body-mb",
+        type=_megabytes,
+        default=DEFAULT_MAX_BODY_BYTES // MEGABYTE,
+        metavar="N",
+        help="refuse request bodies over N megabytes, unread (default %(default)s)",
+    )
     serve.set_defaults(run=cmd_serve)
     team = commands.add_parser("add-team", help="add a team")
     team.add_argument("name")
