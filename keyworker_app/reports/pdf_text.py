@@ -360,7 +360,8 @@ def text_flowable(
     text: str | None, style: ParagraphStyle, *, bold: bool = False, align_rtl: bool = True
 ) -> Flowable:
     """A paragraph of plain text (never markup) that prints whatever script it is in.
-    ``align_rtl=False`` keeps right-to-left lines left-aligned, as in a column of names."""
+    ``align_rtl=False`` keeps right-to-left lines left-aligned, as in a column of names. Text
+    that may run over pages (a contact note) goes through ``text_flowables``."""
     register_fonts()
     text = (text or "").replace("\r\n", "\n").strip("\n")
     bold = bold or style.fontName.endswith("-Bold")  # headings: every script in bold
@@ -420,7 +421,8 @@ def text_flowables(
     text: str | None, style: ParagraphStyle, *, bold: bool = False, align_rtl: bool = True
 ) -> list[Flowable]:
     """Long plain text (a contact note) as one flowable per line, printed as ``text_flowable``
-    prints it: the same fonts, directions, line breaks and blank lines.
+    prints it: the same fonts, directions, line breaks and blank lines (but none at the top of
+    a page).
 
     ReportLab splits a paragraph at a page break by breaking all its remaining lines again, so
     a note held in one paragraph took time in the square of its length. Here a page break
