@@ -1,6 +1,8 @@
 """Screenshots of a new keyworker's first run and first recorded visit, taken from the current
 code: the app is driven as a keyworker would drive it, against a real central store on loopback
-holding synthetic cases. The user guide (docs/guide-keyworkers.md) walks through these pictures.
+holding synthetic cases; then a conflict, a change proposed after a note was finalised, and a
+change the central store did not accept. The user guide (docs/guide-keyworkers.md) walks
+through these pictures.
 
     python docs/first_run_screens.py docs/screenshots
 
@@ -178,6 +180,8 @@ def main(out: Path) -> int:
     window.tour.finish()  # type: ignore[union-attr]
     first_visit(app, window, out)
     a_conflict(app, window, url, work, out)
+    a_proposal(app, window, work, out)
+    not_accepted(app, window, out)
     window.close()
     stop()
     return 0
@@ -236,6 +240,96 @@ def a_conflict(app: QApplication, window: MainWindow, url: str, work: Path, out:
     window.show_conflicts()
     _wait(app, lambda: window.views.currentWidget() is window.conflicts_page)
     _shoot(app, window, out / "conflicts.png")
+
+
+def a_proposal(app: QApplication, window: MainWindow, work: Path, out: Path) -> None:
+    """Meera finalises her note of a visit while Sam, who was there too, adds a line to it."""
+    from datetime import UTC, datetime, timedelta
+
+    from keyworker_app.domain.vocabulary import ContactType
+    from keyworker_app.security.device_secret import DeviceSecrets
+    from keyworker_app.store import lifecycle
+    from keyworker_app.store.recording import (
+        ContactDetails,
+        add_contact,
+        finalise_contact,
+        require_young_person,
+        save_draft,
+    )
+    from keyworker_app.sync.client import sync
+
+    store = window.store
+    assert store is not None
+    window.tasks.wait()
+    with store.reading() as session:
+        tomasz = require_young_person(session, "NS1043").id
+    note = (
+        "Joint visit with Sam. Tomasz showed us the youth club's timetable and wants to go on "
+        "Thursday.\nHis dad will walk him there the first time.\n"
+    )
+    when = datetime.now(UTC) - timedelta(days=1)
+    details = ContactDetails(ContactType.parse("home_visit"), note, when)
+    details.duration_minutes = 45
+    contact_id = add_contact(store, tomasz, details).id
+    window.sync_now()
+    _wait(app, lambda: not window.syncing)
+    colleague = lifecycle.unlock_caseload(
+        work / "colleague", PASSPHRASE, DeviceSecrets.for_store(work / "colleague")
+    )
+    sync(colleague)
+    details.narrative = note + "Dad asked for the club's number; I said I would send it.\n"
+    save_draft(colleague, contact_id, details)
+    sync(colleague)
+    colleague.close()
+    window.tasks.wait()
+    finalise_contact(store, contact_id)
+    window.sync_now()
+    _wait(app, lambda: "2 conflict" in window.sync_label.text(), 60)
+    page = window.conflicts_page
+    window.show_conflicts()
+    _wait(app, lambda: page.list.topLevelItemCount() == 2)  # the page was open already
+    proposal = next(
+        page.list.topLevelItem(i)
+        for i in range(page.list.topLevelItemCount())
+        if page.is_proposal(page.list.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole))
+    )
+    page.list.setCurrentItem(proposal)
+    _shoot(app, window, out / "conflicts-proposal.png")
+
+
+def not_accepted(app: QApplication, window: MainWindow, out: Path) -> None:
+    """A visit recorded on a laptop whose clock ran three days fast: the central store refuses
+    it, and the laptop keeps it with the reason until it is corrected."""
+    from datetime import UTC, datetime, timedelta
+
+    from keyworker_app.domain.vocabulary import ContactType
+    from keyworker_app.store.models import Contact
+    from keyworker_app.store.recording import ContactDetails, add_contact, require_young_person
+
+    store = window.store
+    assert store is not None
+    window.tasks.wait()
+    with store.reading() as session:
+        lili = require_young_person(session, "NS1042").id
+    details = ContactDetails(
+        ContactType.parse("phone"),
+        "Phoned Lili after school; she is nervous about Monday's review and wants me there.",
+        datetime.now(UTC),
+    )
+    details.duration_minutes = 20
+    contact_id = add_contact(store, lili, details, finalise=True).id
+    with store.unit_of_work() as uow:
+        # As if this laptop's clock had run three days fast when the call was recorded.
+        found = uow.session.get(Contact, contact_id)
+        assert found is not None
+        uow.allow_correction(found)
+        found.occurred_at = datetime.now(UTC) + timedelta(days=3)
+        uow.commit()
+    window.sync_now()
+    _wait(app, lambda: "not accepted" in window.sync_label.text(), 60)
+    window.show_not_accepted()
+    _wait(app, lambda: window.views.currentWidget() is window.not_accepted_page)
+    _shoot(app, window, out / "not-accepted.png")
 
 
 def _yes(*_: object, **__: object) -> QMessageBox.StandardButton:

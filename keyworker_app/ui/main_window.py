@@ -50,6 +50,7 @@ from keyworker_app.ui.form_flow import FormFlow
 from keyworker_app.ui.form_pages import FormPage, FormsList
 from keyworker_app.ui.idle import IdleWatcher
 from keyworker_app.ui.messages import friendly
+from keyworker_app.ui.not_accepted_page import NotAcceptedPage
 from keyworker_app.ui.print_flow import PrintFlow
 from keyworker_app.ui.record_page import VIEWS, RecordPage
 from keyworker_app.ui.recording_flow import RecordingFlow
@@ -207,6 +208,8 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
             self.views.addWidget(page)
         self.conflicts_page = ConflictsPage()
         self.views.addWidget(self.conflicts_page)
+        self.not_accepted_page = NotAcceptedPage()
+        self.views.addWidget(self.not_accepted_page)
         self.syncing = False
         self.sync_state: SyncState | None = None
         self.sync_timer = QTimer(self)
@@ -214,6 +217,11 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
         self.sync_timer.timeout.connect(lambda: self.sync_now(quiet=True))
         self.sync_label = QLabel()
         self.sync_label.setAccessibleName("Sync status")
+        self.sync_label.setTextFormat(Qt.TextFormat.RichText)  # its counts link to their pages
+        self.sync_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
         self.statusBar().addPermanentWidget(self.sync_label)
         self.library = load_library(enabled=self.organisation.templates)
         self.form_slot: str | None = None
@@ -253,6 +261,11 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
         self.form_page.closed.connect(self.close_form)
         self.conflicts_page.resolve_requested.connect(self.resolve_from_page)
         self.conflicts_page.back.connect(self.show_caseload)
+        self.not_accepted_page.resend_requested.connect(self.resend_refused)
+        self.not_accepted_page.export_requested.connect(self.export_not_accepted)
+        self.not_accepted_page.discard_requested.connect(self.discard_not_accepted)
+        self.not_accepted_page.back.connect(self.show_caseload)
+        self.sync_label.linkActivated.connect(self.open_sync_link)
         self.tasks.busy_changed.connect(self._busy)
 
     def _actions(self) -> None:
@@ -282,6 +295,7 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
         sync_menu.addAction(action("&Sign in to the central store…", "", self.sign_in))
         sync_menu.addAction(action("Sync &now", "F5", self.sync_now))
         sync_menu.addAction(action("&Conflicts…", "", self.show_conflicts))
+        sync_menu.addAction(action("Not &accepted…", "", self.show_not_accepted))
         sync_menu.addAction(action("&Team sync status…", "", self.show_team_status))
         settings_menu = self.menuBar().addMenu("&Settings")
         idle_action = action("Lock after &idle…", "", self._choose_idle_minutes)
@@ -536,6 +550,7 @@ class MainWindow(RecordingFlow, FormFlow, SyncFlow, PrintFlow, QMainWindow):
         self.sync_timer.stop()
         self.sync_state = None
         self.sync_label.clear()
+        self.forget_not_accepted()
         store, self.store = self.store, None
         store.close()
         self.snapshot = None
