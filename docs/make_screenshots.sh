@@ -3,8 +3,9 @@
 # project root: `make screenshots`.
 #   1. `keyworker --screenshot` on a throwaway synthetic demo caseload: the caseload, the unlock
 #      page and each view of one young person's record;
-#   2. docs/first_run_screens.py: a new keyworker's first run, first visit, the review pack dialog
-#      and a sync conflict, against a loopback central store;
+#   2. docs/first_run_screens.py: a new keyworker's first run, first visit, the review pack dialog,
+#      a sync conflict, a change proposed after a note was finalised and a change the central
+#      store did not accept, against a loopback central store;
 #   3. docs/guide_screens.py: the screens --screenshot cannot reach (recovery, search, the rest of
 #      the contact editor, an addendum, a chronology event, signing in later, a formulation and
 #      its comparison, a deep dive in session, team forms, the pack preview, team sync status).
