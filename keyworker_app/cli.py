@@ -21,6 +21,7 @@ from typing import Any
 from keyworker_app import __version__
 from keyworker_app.cli_export import add_export_csv_command
 from keyworker_app.cli_forms import cmd_forms_list, cmd_forms_validate
+from keyworker_app.cli_refused import add_refused_command
 from keyworker_app.cli_reports import add_report_commands
 from keyworker_app.cli_settings import add_settings_command, check_templates
 from keyworker_app.domain.vocabulary import ContactType
@@ -356,10 +357,13 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_check(ctx: Context, args: argparse.Namespace) -> int:
     from keyworker_app.store.integrity import check_store
+    from keyworker_app.sync.client import audit_anchors
 
     store = ctx.open()
     try:
-        findings = check_store(store)
+        # Against the central store's copy of this laptop's audit trail when it can be reached:
+        # someone with this laptop's key can re-hash the trail here, not there.
+        findings = check_store(store, audit_anchors(store))
     finally:
         store.close()
     for finding in findings:
@@ -472,15 +476,19 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
+    from keyworker_app.cli_refused import describe
     from keyworker_app.sync.client import sync
+    from keyworker_app.sync.refused import refused_changes
 
     store = ctx.open()
     try:
         report = sync(store, allow_large_removal=args.allow_large_removal)
+        waiting = refused_changes(store)
     finally:
         store.close()
     if args.json:
-        json.dump(report.as_dict(), sys.stdout, indent=2)
+        body = report.as_dict() | {"refused": [item.as_dict() for item in waiting]}
+        json.dump(body, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
         say(
@@ -488,8 +496,19 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
             f"{report.rejected} refused), {report.pulled} records received, "
             f"{report.open_conflicts} open conflicts."
         )
-    for rejection in report.rejections:
-        warn(f"Refused by the central store: {rejection}")
+    if report.set_aside:
+        warn(
+            f"{report.set_aside} record(s) from the central store could not be kept on this "
+            "laptop and were set aside (the rest arrived); they are tried again at every sync "
+            "and the central store's log names them."
+        )
+    if waiting:
+        warn(
+            f"Not accepted by the central store ({len(waiting)}), kept on this laptop until you "
+            "deal with them (`keyworker refused`):"
+        )
+        for item in waiting:
+            warn(describe(item))
     return 0
 
 
@@ -698,7 +717,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     resolve_command = commands.add_parser("resolve", help="resolve a conflict")
     resolve_command.add_argument("conflict_id", metavar="CONFLICT_ID")
-    resolve_command.add_argument("--keep", required=True, metavar="mine|theirs|TEXT")
+    resolve_command.add_argument(
+        "--keep",
+        required=True,
+        metavar="mine|theirs|kept|other|addendum|TEXT",
+        help="addendum: add a change proposed after a contact was finalised as an addendum",
+    )
     resolve_command.set_defaults(run=cmd_resolve)
 
     update = commands.add_parser("update", help="change a young person's fields (for scripts)")
@@ -708,6 +732,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     update.set_defaults(run=cmd_update)
 
+    add_refused_command(commands)
     add_settings_command(commands)
 
     commands.add_parser("gui", help="open the desktop app (the default)")

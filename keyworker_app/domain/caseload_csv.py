@@ -38,6 +38,7 @@ from datetime import date
 from typing import Any, BinaryIO
 
 from keyworker_app.domain.dates import age_on, parse_day
+from keyworker_app.domain.hostile_text import problem_in_name
 from keyworker_app.domain.vocabulary import LegalStatus, Outcome, PlacementType, RiskCategory
 
 REQUIRED = ("reference", "given_name", "family_name", "date_of_birth")
@@ -93,6 +94,9 @@ MAX_LENGTH = {
     "school": 200,
     "referral_source": 120,
 }
+# Who a row is about or by: refused with a hidden, invisible or control character, which would
+# show the name differently in the app, the pack and a log.
+NAME_COLUMNS = frozenset({"reference", "given_name", "family_name", "preferred_name", "keyworker"})
 YES = frozenset({"yes", "y", "true", "1"})
 NO = frozenset({"no", "n", "false", "0"})
 OLDEST_AGE = 25
@@ -294,6 +298,10 @@ def _read_values(line: int, raw: dict[str, str]) -> tuple[dict[str, Any], list[R
             problems.append(
                 RowProblem(line, column, f"is {len(text)} characters long; keep it to {limit}")
             )
+            continue
+        hidden = problem_in_name(text) if column in NAME_COLUMNS else None
+        if hidden:
+            problems.append(RowProblem(line, column, f"holds {hidden}; retype it"))
             continue
         parser = PARSERS.get(column)
         try:

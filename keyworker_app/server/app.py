@@ -22,9 +22,17 @@ from keyworker_app.server.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from keyworker_app.server.database import Database, next_seq
 from keyworker_app.server.failures import UnexpectedErrors, database_problem
 from keyworker_app.server.models import Account, Device, Record
+from keyworker_app.server.push_checks import push_policy_for
 from keyworker_app.server.strict_json import StrictJsonRoute
-from keyworker_app.server.sync_service import SyncRefused, pull, push, resolve
+from keyworker_app.server.sync_service import (
+    SyncRefused,
+    device_anchor,
+    pull,
+    push,
+    resolve,
+)
 from keyworker_app.sync.protocol import (
+    AuditAnchor,
     ConflictInfo,
     ErrorBody,
     KeepText,
@@ -43,7 +51,12 @@ from keyworker_app.sync.protocol import (
 REVOKED = "device_revoked"
 
 
-def create_app(database: Database, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+def create_app(
+    database: Database,
+    *,
+    template_publishers: frozenset[str] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
     app = FastAPI(
         title="Keyworker central store",
         version=__version__,
@@ -55,6 +68,7 @@ def create_app(database: Database, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
     # handler took is logged without its message and answered in one sentence.
     app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
     app.add_middleware(UnexpectedErrors)
+    push_policy = push_policy_for(template_publishers)
 
     # scope="function": the commit happens before the answer is sent. Otherwise a laptop could
     # be told "accepted" (and drop its copy) for a change whose commit then failed, or be given
@@ -146,7 +160,7 @@ def create_app(database: Database, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         body: PushRequest, auth: Annotated[tuple[Session, Account, Device], Depends(signed_in)]
     ) -> PushResponse:
         db, account, device = auth
-        return push(db, account, device, body)  # locks the records it merges into
+        return push(db, account, device, body, push_policy)  # locks the records it merges into
 
     @app.post("/v1/sync/pull", responses=errors)
     def pull_changes(
@@ -167,6 +181,15 @@ def create_app(database: Database, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         next_seq(db, 0)  # one resolution at a time: read the conflict only under the lock
         text = body.text if isinstance(body, KeepText) else None
         return resolve(db, account, device, conflict_id, text, body.keep)
+
+    @app.get("/v1/audit/anchor", responses=errors)
+    def audit_anchor(
+        auth: Annotated[tuple[Session, Account, Device], Depends(signed_in)],
+    ) -> AuditAnchor | None:
+        """The head of this laptop's audit chain as the central store holds it, for
+        `keyworker check` to compare with the laptop's own chain."""
+        db, _, device = auth
+        return device_anchor(db, device)
 
     @app.get("/v1/team/status", responses=errors)
     def team_status(

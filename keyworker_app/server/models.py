@@ -128,12 +128,17 @@ class AppliedOp(ServerBase):
     status: Mapped[str] = mapped_column(String(10))
     version: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(String(30))
     conflict_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Conflict(ServerBase):
+    """A same-field clash (``kind`` "clash"), or an edit that arrived after the record was
+    finalised (``kind`` "proposal"): kept for its author to add as an addendum, never merged."""
+
     __tablename__ = "conflict"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default="clash", server_default="clash")
     record_type: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[str] = mapped_column(String(36))
     young_person_id: Mapped[str | None] = mapped_column(String(36), index=True)
@@ -149,6 +154,14 @@ class Conflict(ServerBase):
     status: Mapped[str] = mapped_column(String(10), default="open")
     resolved_by: Mapped[str | None] = mapped_column(String(120))
     resolution: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+class ReferenceClaim(ServerBase):
+    """Which young person holds a reference (as people compare them: case ignored)."""
+
+    __tablename__ = "reference_claim"
+    reference_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    young_person_id: Mapped[str] = mapped_column(String(36))
 
 
 class Restriction(ServerBase):

@@ -78,9 +78,13 @@ def write_record(
     actor: str,
     device_id: str | None = None,
 ) -> Record:
-    """Create or replace the record's content; returns it with its new version."""
+    """Create or replace the record's content; returns it with its new version. A young
+    person's reference is claimed first: ReferenceTaken (and nothing written) when another young
+    person holds it."""
     data = {**data, "id": record_id}
     record = get_record(session, record_type, record_id)
+    if record_type == "young_person":
+        _claim_reference(session, record, record_id, data)
     young_person_id, team_id = scope_of(session, record_type, data)
     moment = now()
     if record is None:
@@ -119,6 +123,30 @@ def write_record(
     # No flush here: a push of a thousand new records is then inserted in a few batches at
     # commit (or at the next query that needs them, by autoflush) instead of row by row.
     return record
+
+
+class ReferenceTaken(Exception):
+    """Another young person on the central store holds this reference."""
+
+
+def _claim_reference(
+    session: Session, record: Record | None, record_id: str, data: dict[str, Any]
+) -> None:
+    from keyworker_app.server import reference_claims
+
+    old = record.data.get("reference") if record is not None else None
+    new = data.get("reference")
+    if not isinstance(new, str) or (old == new and not data.get("deleted")):
+        return
+    if data.get("deleted"):  # a tombstoned young person lets their reference go
+        reference_claims.release(session, new, record_id)
+        return
+    if reference_claims.claim(session, new, record_id) is not None:
+        raise ReferenceTaken(new)
+    if isinstance(old, str) and reference_claims.reference_key(old) != (
+        reference_claims.reference_key(new)
+    ):
+        reference_claims.release(session, old, record_id)
 
 
 def _follow_team_move(session: Session, young_person_id: str, team_id: str | None) -> None:

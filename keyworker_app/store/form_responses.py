@@ -159,6 +159,7 @@ def finalise_response(store: Store, response_id: str) -> tuple[FormResponse, lis
             _record_goals(uow, response.young_person_id, response.answers)
         response.status = RecordStatus.FINAL
         response.finalised_at = utc_now()
+        response.finalised_by = uow.actor
         uow.commit()
         return response, actions
 

@@ -4,8 +4,9 @@ references between records, the schema version, and the audit chain."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection
 
@@ -98,8 +99,49 @@ def _audit_chain(connection: Connection) -> Finding:
     return Finding("Audit chain", True, f"{count:,} events, every link holds")
 
 
-def check_store(store: Store) -> list[Finding]:
-    """Run every check on one snapshot. Nothing is changed (the search check is rolled back)."""
+@dataclass(frozen=True)
+class Anchor:
+    """The head of this laptop's audit chain as the central store received it: events up to
+    ``seq`` must be here, unchanged. ``source`` says where the anchor was read."""
+
+    source: str
+    seq: int
+    hash: str
+    anchored_at: datetime | None = None
+    problem: str | None = None  # the anchor could not be read (offline, say)
+
+
+def _anchored(connection: Connection, anchor: Anchor) -> Finding:
+    check = f"Audit anchor ({anchor.source})"
+    if anchor.problem:
+        return Finding(check, True, f"not checked: {anchor.problem}")
+    when = f" on {anchor.anchored_at:%d %b %Y}" if anchor.anchored_at else ""
+    highest = connection.exec_driver_sql(
+        "SELECT coalesce(max(seq), 0) FROM audit_event"
+    ).scalar_one()
+    if highest < anchor.seq:
+        return Finding(
+            check,
+            False,
+            f"events {highest + 1} to {anchor.seq}, which the central store received{when}, "
+            "are missing here",
+        )
+    stored = connection.exec_driver_sql(
+        "SELECT hash FROM audit_event WHERE seq = ?", (anchor.seq,)
+    ).scalar()
+    if anchor.seq and stored != anchor.hash:
+        return Finding(
+            check,
+            False,
+            f"event {anchor.seq} is not the one the central store received{when}: the trail up "
+            "to it was changed or events were removed and the rest re-hashed",
+        )
+    return Finding(check, True, f"events up to {anchor.seq:,} match the central store's copy")
+
+
+def check_store(store: Store, anchors: Sequence[Anchor] = ()) -> list[Finding]:
+    """Run every check on one snapshot. Nothing is changed (the search check is rolled back).
+    ``anchors``: heads of this laptop's audit chain as the central store received them."""
     with store.write_engine.connect() as connection, connection.begin() as transaction:
         findings = [
             _cipher(connection),
@@ -108,6 +150,7 @@ def check_store(store: Store) -> list[Finding]:
             _schema(connection),
             _search_index(connection),
             _audit_chain(connection),
+            *(_anchored(connection, anchor) for anchor in anchors),
         ]
         transaction.rollback()
     return findings

@@ -251,6 +251,7 @@ class FormResponse(Syncable):
     revision_number: Mapped[int] = mapped_column(Integer, default=1)
     author: Mapped[str | None] = mapped_column(String(120))
     finalised_at: Mapped[datetime | None]
+    finalised_by: Mapped[str | None] = mapped_column(String(120))
 
 
 class FormTemplate(Syncable):
@@ -273,6 +274,9 @@ class SyncConflict(Base):
 
     __tablename__ = "sync_conflict"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # "clash": two values for one field; "proposal": an edit that arrived after the record was
+    # finalised, kept for its author to add as an addendum.
+    kind: Mapped[str] = mapped_column(String(10), default="clash", server_default="clash")
     record_type: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[str] = mapped_column(String(36))
     young_person_id: Mapped[str | None] = mapped_column(String(36), index=True)
@@ -318,6 +322,42 @@ class OutboxEntry(Base):
     base_version: Mapped[int] = mapped_column(Integer)
     patch: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class RefusedChange(Base):
+    """A change the central store did not accept, with its reason: kept on the laptop until
+    someone corrects and resends it, exports it or lets it go. Never synced."""
+
+    __tablename__ = "refused_change"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    op_id: Mapped[str] = mapped_column(String(80), unique=True)
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    young_person_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    operation: Mapped[str] = mapped_column(String(10))
+    base_version: Mapped[int] = mapped_column(Integer)
+    patch: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(String(30))
+    refused_at: Mapped[datetime]
+
+
+class SetAsideChange(Base):
+    """A record the central store sent that this laptop could not apply (a reference it already
+    holds, a parent it lacks, a value it cannot read): kept with the reason and tried again at
+    every later pull, so one bad record never stops the rest. Never synced."""
+
+    __tablename__ = "set_aside_change"
+    record_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_at: Mapped[datetime | None]
+    changed_by: Mapped[str | None] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text)
+    set_aside_at: Mapped[datetime]
+    reported: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class StoreSetting(Base):

@@ -38,6 +38,7 @@ from keyworker_app.store.models import (
     Syncable,
     YoungPerson,
 )
+from keyworker_app.store.record_schema import problem_in_patch, rules_for
 from keyworker_app.store.search import (
     INDEXED_TABLES,
     SearchDocument,
@@ -85,6 +86,24 @@ def disk_problem(error: DBAPIError) -> DiskProblem | None:
 
 class RecordLocked(StoreError):
     """An attempt to change a record the rules say must not change."""
+
+
+class RecordInvalid(StoreError):
+    """A record that does not fit its declared schema (a hidden character in a name, a code
+    no vocabulary has, text too long): nothing of the change is saved."""
+
+
+_KIND_WORDS = {"young_person": "young person", "form_response": "form", "goal_score": "score"}
+
+
+def _check_fits(record_type: str, patch: dict[str, Any], *, insert: bool) -> None:
+    rules = rules_for(record_type)
+    problem = problem_in_patch(rules, patch, insert=insert) if rules is not None else None
+    if problem:
+        kind = _KIND_WORDS.get(record_type, record_type.replace("_", " "))
+        raise RecordInvalid(
+            f"This {kind} was not saved because {problem}; correct it and save again."
+        )
 
 
 @dataclass
@@ -135,6 +154,9 @@ class UnitOfWork:
         self.record_outbox = record_outbox
         self.session = Session(bind=store.write_engine, expire_on_commit=False, autoflush=True)
         self._changes = _Changes()
+        # Records the central store never accepted, which their author may correct even when
+        # finalised here (a wrong clock, a reference another young person holds).
+        self._correctable: set[str] = set()
         event.listen(self.session, "before_flush", self._before_flush)
 
     # -- the session's API, narrowed -------------------------------------------------------
@@ -148,6 +170,32 @@ class UnitOfWork:
     def get(self, model: type[T], record_id: str) -> T | None:
         record = self.session.get(model, record_id)
         return None if record is None or record.deleted else record
+
+    def allow_correction(self, record: Syncable) -> None:
+        """Let ``record`` change although it is finalised: only for a record the central store
+        refused, which exists nowhere else. The change is audited like any other."""
+        self._correctable.add(record.id)
+
+    def send_again(self, record: Syncable, patch: dict[str, Any] | None = None) -> None:
+        """Queue a refused change to ``record`` to be sent to the central store again, as a new
+        operation: ``patch`` on the version held now, or (no patch) the whole record as new,
+        for a refused arrival the central store keeps no trace of."""
+        if patch is None:
+            fields, _defaults = _insert_plan(type(record))
+            patch = {name: to_json_value(getattr(record, name)) for name in fields}
+            operation, base_version = "insert", 0
+        else:
+            operation, base_version = "update", record.version
+        self._log(
+            record.__tablename__,
+            record.id,
+            _young_person_of(record),
+            operation,
+            base_version,
+            patch,
+            utc_now(),
+            {"fields": sorted(k for k, v in patch.items() if v is not None), "resent": True},
+        )
 
     def tombstone(self, record: Syncable) -> None:
         """Mark a record deleted; it stays in the store (and syncs) as a tombstone."""
@@ -205,6 +253,7 @@ class UnitOfWork:
             if values.get(key) is None:
                 setattr(record, key, default.arg if default.is_scalar else default.arg(None))
         patch = {name: to_json_value(values.get(name)) for name in fields}
+        _check_fits(record.__tablename__, patch, insert=True)
         detail = {"fields": sorted(k for k, v in patch.items() if v is not None)}
         self._log_record(record, "insert", 0, patch, now, detail)
 
@@ -220,12 +269,13 @@ class UnitOfWork:
         if not changed:
             return
         self._refuse_locked_change(record, state, changed)
+        patch = {k: to_json_value(v) for k, v in changed.items()}
+        _check_fits(record.__tablename__, patch, insert=False)
         base_version = record.version
         record.version = base_version + 1
         record.updated_at = now
         record.updated_by = self.actor
         record.device_id = self.store.device_id
-        patch = {k: to_json_value(v) for k, v in changed.items()}
         operation = "delete" if changed.get("deleted") is True else "update"
         self._log_record(record, operation, base_version, patch, now, {"fields": sorted(changed)})
 
@@ -233,7 +283,7 @@ class UnitOfWork:
         kind = type(record).__name__
         if isinstance(record, APPEND_ONLY):
             raise RecordLocked(f"A saved {kind.lower()} cannot be changed; add a new one instead.")
-        if isinstance(record, FINALISABLE):
+        if isinstance(record, FINALISABLE) and record.id not in self._correctable:
             history = state.attrs["status"].history
             was = (history.deleted or history.unchanged or [None])[0]
             if was == RecordStatus.FINAL:
@@ -326,6 +376,7 @@ class UnitOfWork:
                 version=1, updated_at=now, updated_by=self.actor, device_id=self.store.device_id
             )
             patch = {name: to_json_value(row.get(name)) for name in fields}
+            _check_fits(record_type, patch, insert=True)
             young_person_id = row["id"] if model is YoungPerson else row.get("young_person_id")
             detail = {"fields": sorted(k for k, v in patch.items() if v is not None)}
             self._log(record_type, row["id"], young_person_id, "insert", 0, patch, now, detail)

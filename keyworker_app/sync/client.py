@@ -20,35 +20,51 @@ from typing import Any
 import httpx
 import keyring
 import keyring.errors
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from keyworker_app.security.device_secret import DeviceSecrets
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.engine import StoreError
+from keyworker_app.store.integrity import Anchor
 from keyworker_app.store.models import (
     AuditEvent,
     OutboxEntry,
+    RefusedChange,
+    SetAsideChange,
     SyncConflict,
     YoungPerson,
 )
 from keyworker_app.sync.addresses import check_server_address
 from keyworker_app.sync.protocol import (
     MAX_PUSH_OPS,
+    AuditAnchor,
     DeviceAuditEvent,
+    OpResult,
     PullRequest,
     PullResponse,
     PushOp,
     PushRequest,
     PushResponse,
+    SetAside,
     Tokens,
     WorkerStatus,
 )
-from keyworker_app.sync.replica import CURSOR, apply_page, put_setting, setting
+from keyworker_app.sync.refused import keep_refused, refused_changes
+from keyworker_app.sync.replica import (
+    CURSOR,
+    apply_page,
+    put_setting,
+    retry_set_aside,
+    setting,
+    write_changes,
+    young_people_with_local_work,
+)
 
 SERVICE = "Keyworker central store"
 SERVER_URL = "sync_server"
 SYNC_USER = "sync_user"
 AUDIT_SENT = "sync_audit_sent"
+AUDIT_ANCHOR = "sync_audit_anchor"
 LAST_SYNC = "sync_last"
 PAGE = 2000
 # A pull that would take away more than this share of the young people on the laptop is
@@ -88,6 +104,8 @@ class SyncReport:
     removed: int = 0
     open_conflicts: int = 0
     rejections: list[str] = field(default_factory=list)
+    set_aside: int = 0  # pulled records this laptop could not apply (kept, tried again)
+    not_accepted: int = 0  # refused changes waiting on this laptop for someone to deal with
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -118,6 +136,7 @@ class Connection:
             raise SyncError(str(error)) from None
         self.http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
         self.access: str | None = None
+        self._max_body: int | None = None
         self.owner = threading.get_ident()  # the thread that may close and wipe the store
 
     def close(self) -> None:
@@ -160,10 +179,8 @@ class Connection:
                 "sync."
             )
         if response.status_code >= 400:
-            raise SyncError(
-                "The central store refused the request: "
-                f"{_json(response).get('detail', response.status_code)}."
-            )
+            detail = str(_json(response).get("detail", response.status_code)).rstrip(".")
+            raise SyncError(f"The central store refused the request: {detail}.")
         return response
 
     def refresh(self) -> None:
@@ -174,6 +191,15 @@ class Connection:
         tokens = Tokens.model_validate(self._call("POST", "/v1/auth/refresh", json=body).json())
         _keep_refresh_token(self.store, tokens.refresh_token)
         self.access = tokens.access_token
+
+    def max_body_bytes(self) -> int:
+        """The largest request the central store takes (it says so in its health answer; an
+        older one that does not is taken at the usual 16 MB)."""
+        if self._max_body is None:
+            body = _json(self._call("GET", "/v1/health"))
+            value = body.get("max_body_bytes")
+            self._max_body = value if isinstance(value, int) and value > 65536 else 16 * 2**20
+        return self._max_body
 
     def push(self, request: PushRequest) -> PushResponse:
         return PushResponse.model_validate(
@@ -346,23 +372,75 @@ def _audit_events(store: Store) -> list[DeviceAuditEvent]:
         ]
 
 
+def _unreported_set_aside(store: Store) -> list[SetAside]:
+    with store.reading() as session:
+        return [
+            SetAside(
+                record_type=item.record_type[:40],
+                record_id=item.record_id,
+                version=item.version,
+                reason=item.reason[:300],
+            )
+            for item in session.scalars(
+                select(SetAsideChange).where(SetAsideChange.reported.is_(False)).limit(MAX_PUSH_OPS)
+            )
+        ]
+
+
+def _mark_reported(session: Any, items: list[SetAside]) -> None:
+    for item in items:
+        session.execute(
+            update(SetAsideChange)
+            .where(
+                SetAsideChange.record_type == item.record_type,
+                SetAsideChange.record_id == item.record_id,
+            )
+            .values(reported=True)
+        )
+
+
+def _fitting(items: list[Any], budget: int) -> tuple[list[Any], int]:
+    """The first items whose JSON fits in ``budget`` bytes, and the bytes left."""
+    taken: list[Any] = []
+    for item in items:
+        model = item[0] if isinstance(item, tuple) else item
+        size = len(model.model_dump_json()) + 1
+        if size > budget:
+            break
+        taken.append(item)
+        budget -= size
+    return taken, budget
+
+
 def push_outbox(store: Store, connection: Connection, report: SyncReport) -> None:
-    """Send everything waiting, in batches; drop each entry only once it has an answer."""
+    """Send everything waiting, in requests the central store takes (its body limit, with room
+    to spare); drop each entry only once it has an answer. A change too large to send on its
+    own is refused here and kept, like a change the central store refused."""
+    budget = connection.max_body_bytes() * 9 // 10 - 4096
     while True:
         with store.reading() as session:
             entries = list(
                 session.scalars(select(OutboxEntry).order_by(OutboxEntry.seq).limit(MAX_PUSH_OPS))
             )
             remaining = session.scalar(select(func.count()).select_from(OutboxEntry)) or 0
-        audit = _audit_events(store)
-        if not entries and not audit:
+        everything = _squash(entries)
+        ops, left = _fitting(everything, budget)
+        too_large = everything[0] if everything and not ops else None
+        audit, left = _fitting(_audit_events(store), left)
+        set_aside, _ = _fitting(_unreported_set_aside(store), left)
+        if too_large is not None:
+            _keep_too_large(store, too_large, budget, report)
+            continue
+        if not ops and not audit and not set_aside:
             return
-        ops = _squash(entries)
         response = connection.push(
-            PushRequest(ops=[op for op, _ in ops], audit=audit, pending=remaining)
+            PushRequest(
+                ops=[op for op, _ in ops], audit=audit, set_aside=set_aside, pending=remaining
+            )
         )
         answered = {r.op_id: r for r in response.results}
         done: list[int] = []
+        refused: list[tuple[PushOp, OpResult]] = []
         for op, seqs in ops:
             result = answered.get(op.op_id)
             if result is None:
@@ -376,18 +454,57 @@ def push_outbox(store: Store, connection: Connection, report: SyncReport) -> Non
             else:
                 report.rejected += 1
                 report.rejections.append(f"{op.record_type} {op.record_id}: {result.reason}")
+                refused.append((op, result))
         with store.unit_of_work(record_outbox=False) as uow:
-            for chunk in range(0, len(done), 500):
-                uow.session.execute(
-                    delete(OutboxEntry).where(OutboxEntry.seq.in_(done[chunk : chunk + 500]))
-                )
+            _drop_from_outbox(uow.session, done)
+            # Refused changes leave the outbox but not the laptop: they wait, with the reason,
+            # for someone to correct and resend them. A record the user may see is put back as
+            # the central store holds it, so the laptop shows what was accepted.
+            for op, result in refused:
+                keep_refused(uow.session, op, result)
+            current = [result.current for _, result in refused if result.current is not None]
+            if current:
+                write_changes(uow.session, current)
             if audit:
                 put_setting(uow.session, AUDIT_SENT, str(audit[-1].seq))
-            if report.rejections:
-                uow.audit("sync_rejected", detail={"count": len(report.rejections)})
+            if response.anchor is not None:
+                put_setting(uow.session, AUDIT_ANCHOR, response.anchor.model_dump_json())
+            if set_aside:
+                _mark_reported(uow.session, set_aside)
+            if refused:
+                uow.audit("sync_rejected", detail={"count": len(refused)})
             uow.commit()
-        if len(entries) < MAX_PUSH_OPS and len(audit) < MAX_PUSH_OPS:
+        sent_all = len(ops) == len(everything) and len(entries) < MAX_PUSH_OPS
+        if sent_all and len(audit) < MAX_PUSH_OPS and len(set_aside) < MAX_PUSH_OPS:
             return
+        if not done and not audit and not set_aside:
+            return  # nothing was answered: try again at the next sync
+
+
+def _drop_from_outbox(session: Any, seqs: list[int]) -> None:
+    for chunk in range(0, len(seqs), 500):
+        session.execute(delete(OutboxEntry).where(OutboxEntry.seq.in_(seqs[chunk : chunk + 500])))
+
+
+def _keep_too_large(
+    store: Store, item: tuple[PushOp, list[int]], budget: int, report: SyncReport
+) -> None:
+    op, seqs = item
+    size = len(op.model_dump_json())
+    result = OpResult(
+        op_id=op.op_id,
+        status="rejected",
+        reason=f"this change is too large to send ({size / 2**20:.1f} MB; the central store "
+        f"takes up to {budget / 2**20:.1f} MB at a time): shorten it, or export it",
+        code="too_large",
+    )
+    with store.unit_of_work(record_outbox=False) as uow:
+        _drop_from_outbox(uow.session, seqs)
+        keep_refused(uow.session, op, result)
+        uow.audit("sync_rejected", detail={"count": 1, "too_large": True})
+        uow.commit()
+    report.rejected += 1
+    report.rejections.append(f"{op.record_type} {op.record_id}: {result.reason}")
 
 
 def pull_changes(
@@ -422,6 +539,8 @@ def _pull_pages(
 ) -> None:
     first = True
     start = cursor
+    with store.reading() as session:
+        keeping = young_people_with_local_work(session)  # never taken off, whatever a pull says
     page = connection.pull(PullRequest(cursor=cursor, limit=PAGE, held=held))
     while True:
         following = (
@@ -429,11 +548,14 @@ def _pull_pages(
             if page.more
             else None
         )
-        removing = set(page.removed) | {
-            c.record_id
-            for c in page.changes
-            if c.record_type == "young_person" and c.deleted and c.record_id in set(held)
-        }
+        removing = (
+            set(page.removed)
+            | {
+                c.record_id
+                for c in page.changes
+                if c.record_type == "young_person" and c.deleted and c.record_id in set(held)
+            }
+        ) - keeping
         if (
             first
             and not allow_large_removal
@@ -446,7 +568,9 @@ def _pull_pages(
                 "Check with your "
                 "administrator, then run `keyworker sync --allow-large-removal` if it is right."
             )
-        report.pulled += apply_page(store, page.changes, page.conflicts, page.removed, page.cursor)
+        applied = apply_page(store, page.changes, page.conflicts, page.removed, page.cursor)
+        report.pulled += applied.written
+        report.set_aside += len(applied.set_aside)
         report.removed += len(page.removed)
         first = False
         if progress:
@@ -478,6 +602,10 @@ def sync(
     connection = Connection(store, transport=transport)
     try:
         connection.refresh()
+        if not setting(store, CURSOR) and _has_outbox(store):
+            # A laptop used before signing in: bring the central store's teams and workers first,
+            # so its own (from a spreadsheet, say) give way to them before anything is sent.
+            pull_changes(store, connection, SyncReport(), allow_large_removal=allow_large_removal)
         if progress:
             progress("Sending changes…", None)
         push_outbox(store, connection, report)
@@ -486,11 +614,20 @@ def sync(
         pull_changes(
             store, connection, report, allow_large_removal=allow_large_removal, progress=progress
         )
+        retry_set_aside(store)
+        if _unreported_set_aside(store):
+            push_outbox(store, connection, SyncReport())  # tell the central store's log
     finally:
         connection.close()
     _write_setting(store, LAST_SYNC, datetime.now(UTC).isoformat())
     report.open_conflicts = len(open_conflicts(store))
+    report.not_accepted = len(refused_changes(store))
     return report
+
+
+def _has_outbox(store: Store) -> bool:
+    with store.reading() as session:
+        return session.scalars(select(OutboxEntry.seq).limit(1)).first() is not None
 
 
 def open_conflicts(store: Store) -> list[SyncConflict]:
@@ -523,7 +660,7 @@ def resolve_conflict(
             )
         mine = "kept" if conflict.kept_by == me else "other"
         choice, text = (mine if keep == "mine" else ("other" if mine == "kept" else "kept")), None
-    elif keep in ("kept", "other"):
+    elif keep in ("kept", "other", "addendum"):
         choice, text = keep, None
     else:
         choice, text = "text", keep
@@ -569,6 +706,41 @@ def team_status(
     return [WorkerStatus.model_validate(r) for r in rows]
 
 
+def audit_anchors(
+    store: Store, *, transport: httpx.BaseTransport | None = None, timeout: float = 10.0
+) -> list[Anchor]:
+    """The heads of this laptop's audit chain the central store received: the one it answered
+    the last push with (kept here), and, when it can be reached, the one it holds now. Only the
+    central store's own copy holds against someone with this laptop's key."""
+    anchors: list[Anchor] = []
+    kept = setting(store, AUDIT_ANCHOR)
+    if kept:
+        last = AuditAnchor.model_validate_json(kept)
+        anchors.append(Anchor("last sync", last.seq, last.hash, last.anchored_at))
+    if not setting(store, SERVER_URL):
+        return anchors
+    try:
+        connection = Connection(store, transport=transport, timeout=timeout)
+        try:
+            connection.refresh()
+            body = connection._call("GET", "/v1/audit/anchor").json()
+        finally:
+            connection.close()
+    except DeviceWiped:
+        raise
+    except SyncError as error:
+        anchors.append(Anchor("central store", 0, "", problem=_first_clause(str(error))))
+        return anchors
+    if body:
+        now_held = AuditAnchor.model_validate(body)
+        anchors.append(Anchor("central store", now_held.seq, now_held.hash, now_held.anchored_at))
+    return anchors
+
+
+def _first_clause(text: str) -> str:
+    return text.split(";")[0].rstrip(".")
+
+
 @dataclass
 class SyncState:
     signed_in: bool
@@ -576,6 +748,7 @@ class SyncState:
     last_sync: datetime | None
     pending: int
     open_conflicts: int
+    not_accepted: int = 0  # refused changes waiting here (keyworker refused)
 
 
 def sync_state(store: Store) -> SyncState:
@@ -588,8 +761,14 @@ def sync_state(store: Store) -> SyncState:
             )
             or 0
         )
+        refused = session.scalar(select(func.count()).select_from(RefusedChange)) or 0
     server = setting(store, SERVER_URL)
     last = setting(store, LAST_SYNC)
     return SyncState(
-        bool(server), server, datetime.fromisoformat(last) if last else None, pending, conflicts
+        bool(server),
+        server,
+        datetime.fromisoformat(last) if last else None,
+        pending,
+        conflicts,
+        refused,
     )

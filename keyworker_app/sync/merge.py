@@ -44,6 +44,17 @@ def _line_ranges(base: list[str], other: list[str]) -> list[tuple[int, int, list
     ]
 
 
+def added_lines(before: str, after: str) -> list[str]:
+    """The lines ``after`` has that ``before`` does not (in ``after``'s order)."""
+    old, new = before.splitlines(), after.splitlines()
+    return [
+        line
+        for op, _i1, _i2, j1, j2 in SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
+        if op in ("insert", "replace")
+        for line in new[j1:j2]
+    ]
+
+
 def merge_lines(base: str, ours: str, theirs: str) -> str | None:
     """Three-way merge of text by lines; None when the two edits overlap."""
     base_lines = base.splitlines(keepends=True)

@@ -86,31 +86,22 @@ class DeviceAuditEvent(BaseModel):
     hash: str
 
 
+class SetAside(BaseModel):
+    """A pulled record the laptop could not apply, reported so the central store's log shows it
+    (what and why; never the record's content)."""
+
+    record_type: str = Field(max_length=40)
+    record_id: str = Field(max_length=36)
+    version: int = Field(ge=0, le=MAX_COUNTER)
+    reason: str = Field(max_length=300)
+
+
 class PushRequest(BaseModel):
     ops: list[PushOp] = Field(default_factory=list, max_length=MAX_PUSH_OPS)
     audit: list[DeviceAuditEvent] = Field(default_factory=list, max_length=MAX_PUSH_OPS)
+    set_aside: list[SetAside] = Field(default_factory=list, max_length=MAX_PUSH_OPS)
     pending: int = Field(
         default=0, ge=0, le=2**31 - 1, description="changes still waiting on the device"
-    )
-
-
-class OpResult(BaseModel):
-    op_id: str
-    status: Literal["accepted", "conflict", "rejected"]
-    version: int | None = None
-    reason: str | None = None
-    conflict_ids: list[str] = Field(default_factory=list)
-
-
-class PushResponse(BaseModel):
-    results: list[OpResult]
-
-
-class PullRequest(BaseModel):
-    cursor: int = Field(default=0, ge=0, le=MAX_COUNTER)
-    limit: int = Field(default=1000, ge=1, le=MAX_PULL_PAGE)
-    held: list[str] | None = Field(
-        default=None, description="young person ids the device holds (first page only)"
     )
 
 
@@ -124,8 +115,53 @@ class Change(BaseModel):
     updated_by: str | None = None
 
 
+class OpResult(BaseModel):
+    op_id: str
+    status: Literal["accepted", "conflict", "rejected"]
+    version: int | None = None
+    reason: str | None = None
+    code: str | None = Field(
+        default=None,
+        description="why a change was refused, for the laptop to offer the way out: "
+        "duplicate_reference (rename or merge), clock (correct the time), refused (anything else)",
+    )
+    conflict_ids: list[str] = Field(default_factory=list)
+    current: Change | None = Field(
+        default=None,
+        description="for a refused change to a record the user may see: the record as the "
+        "central store holds it, so the laptop shows what was accepted",
+    )
+
+
+class AuditAnchor(BaseModel):
+    """The head of a laptop's audit chain as the central store holds it after a push: events up
+    to ``seq`` are kept centrally, so removing or changing them on the laptop shows."""
+
+    seq: int = Field(ge=0, le=MAX_COUNTER)
+    hash: str = Field(max_length=64)
+    anchored_at: UtcDateTime
+
+
+class PushResponse(BaseModel):
+    results: list[OpResult]
+    anchor: AuditAnchor | None = None
+
+
+class PullRequest(BaseModel):
+    cursor: int = Field(default=0, ge=0, le=MAX_COUNTER)
+    limit: int = Field(default=1000, ge=1, le=MAX_PULL_PAGE)
+    held: list[str] | None = Field(
+        default=None, description="young person ids the device holds (first page only)"
+    )
+
+
 class ConflictInfo(BaseModel):
     id: str
+    kind: Literal["clash", "proposal"] = Field(
+        default="clash",
+        description="clash: two values for one field; proposal: an edit that arrived after the "
+        "record was finalised, kept for its author to add as an addendum",
+    )
     record_type: str
     record_id: str
     young_person_id: str | None
@@ -162,8 +198,13 @@ class KeepText(BaseModel):
     text: str = Field(max_length=100_000)
 
 
-# How to settle a conflict: keep the value that stood, the other one, or new text.
-ResolveRequest = Annotated[KeepOneSide | KeepText, Field(discriminator="keep")]
+class AddAsAddendum(BaseModel):
+    keep: Literal["addendum"]
+
+
+# How to settle a conflict: keep the value that stood, the other one, or new text; a proposal
+# on a finalised record is kept as it is ("kept") or added as an addendum.
+ResolveRequest = Annotated[KeepOneSide | KeepText | AddAsAddendum, Field(discriminator="keep")]
 
 
 class WorkerStatus(BaseModel):

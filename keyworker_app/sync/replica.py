@@ -7,11 +7,13 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
 from sqlalchemy import Boolean, delete, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.models import (
@@ -23,6 +25,7 @@ from keyworker_app.store.models import (
     SyncConflict,
     YoungPerson,
 )
+from keyworker_app.store.record_schema import problem_in_record
 from keyworker_app.store.search import INDEXED_TABLES, document_from_values, reindex
 from keyworker_app.store.types import Code, Day, UTCDateTime
 from keyworker_app.sync.protocol import Change, ConflictInfo
@@ -136,85 +139,318 @@ BOOKKEEPING = frozenset({"id", "version", "deleted", "updated_at", "updated_by",
 ORDER = {model.__tablename__: n for n, model in enumerate(SYNCABLE_MODELS)}
 
 
+@dataclass
+class PageResult:
+    written: int = 0
+    set_aside: list[tuple[Change, str]] = field(default_factory=list)
+
+
 def apply_page(
     store: Store,
     changes: Sequence[Change],
     conflicts: Sequence[ConflictInfo],
     removed: Iterable[str],
     cursor: int,
-) -> int:
-    """Write one pulled page and its cursor in one transaction; returns the records written."""
-    written = 0
+) -> PageResult:
+    """Write one pulled page and its cursor in one transaction. A record this laptop cannot
+    apply is set aside with the reason and the rest applies; a young person with changes not
+    yet accepted here (unsent or refused) is never taken off the laptop."""
     with store.unit_of_work(record_outbox=False) as uow:
         session = uow.session
         pending = set(session.scalars(select(OutboxEntry.record_id)))
-        documents = []
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for change in changes:
-            if change.record_id in pending:
-                continue  # changed here since: it comes back after this device's push
-            if change.record_type in RECORD_TYPES:
-                groups.setdefault(change.record_type, []).append(_stored_row(change))
-        connection = session.connection()
-        # Parents first; each kind written with a few executemany calls straight to the
-        # driver, with values already in the columns' stored form (a first sync is 10,000s).
-        for record_type in sorted(groups, key=lambda t: ORDER.get(t, 99)):
-            rows = groups[record_type]
-            model = RECORD_TYPES[record_type]
-            table = model.__table__
-            ids = [row["id"] for row in rows]
-            existing: set[str] = set()
-            for start in range(0, len(ids), 500):
-                existing.update(
-                    session.scalars(
-                        select(table.c.id).where(table.c.id.in_(ids[start : start + 500]))
-                    )
-                )
-            inserts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            for row in rows:
-                if row["id"] in existing:
-                    updates.setdefault(tuple(row), []).append(row)
-                    continue
-                if model is FormTemplate and _template_known(session, row):
-                    continue
-                full = {**_defaults(model), **row}
-                inserts.setdefault(tuple(full), []).append(full)
-            for keys, batch in inserts.items():
-                columns = ", ".join(f'"{k}"' for k in keys)
-                marks = ", ".join("?" for _ in keys)
-                connection.exec_driver_sql(
-                    f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})',
-                    [tuple(_dbapi(r[k]) for k in keys) for r in batch],
-                )
-            for keys, batch in updates.items():
-                settable = [k for k in keys if k != "id"]
-                assignments = ", ".join(f'"{k}" = ?' for k in settable)
-                connection.exec_driver_sql(
-                    f'UPDATE "{table.name}" SET {assignments} WHERE id = ?',
-                    [(*(_dbapi(r[k]) for k in settable), r["id"]) for r in batch],
-                )
-            if record_type in INDEXED_TABLES:
-                documents += [
-                    document_from_values(record_type, row, is_new=row["id"] not in existing)
-                    for row in rows
-                ]
-            written += len(rows)
-        if documents:
-            reindex(session, documents)
+        # Changed here since: it comes back after this device's push.
+        result = write_changes(session, [c for c in changes if c.record_id not in pending])
         for conflict in conflicts:
             _store_conflict(session, conflict)
-        gone = list(removed)
+        kept = young_people_with_local_work(session)
+        gone = [young_person_id for young_person_id in removed if young_person_id not in kept]
         for young_person_id in gone:
             remove_young_person(session, young_person_id)
         put_setting(session, CURSOR, str(cursor))
-        if written or conflicts or gone:
+        if result.written or conflicts or gone or result.set_aside:
             uow.audit(
                 "sync_pull",
-                detail={"records": written, "conflicts": len(conflicts), "removed": len(gone)},
+                detail={
+                    "records": result.written,
+                    "conflicts": len(conflicts),
+                    "removed": len(gone),
+                    "set_aside": len(result.set_aside),
+                },
             )
         uow.commit()
-    return written
+    return result
+
+
+def young_people_with_local_work(session: Any) -> set[str]:
+    """Young people this laptop holds work for that the central store has not accepted: changes
+    waiting to be sent, or refused ones. Their records stay, whatever a pull says."""
+    from keyworker_app.store.models import RefusedChange
+
+    refused = set(session.scalars(select(RefusedChange.young_person_id)))
+    waiting: set[str] = set()
+    for record_type, record_id, patch in session.execute(
+        select(OutboxEntry.record_type, OutboxEntry.record_id, OutboxEntry.patch)
+    ):
+        owner = record_id if record_type == "young_person" else (patch or {}).get("young_person_id")
+        if owner is None and record_type in RECORD_TYPES and record_type != "young_person":
+            table = RECORD_TYPES[record_type].__table__
+            if "young_person_id" in table.c:
+                owner = session.scalar(
+                    select(table.c.young_person_id).where(table.c.id == record_id)
+                )
+        if isinstance(owner, str):
+            waiting.add(owner)
+    return (refused | waiting) - {None}  # type: ignore[operator]
+
+
+def write_changes(session: Any, changes: Sequence[Change]) -> PageResult:
+    """Write records as the central store holds them, each kind with a few executemany calls
+    straight to the driver (a first sync is 10,000s of records). A record that does not fit
+    the schema, or that the store refuses (a reference another young person holds here, a
+    parent this laptop lacks), is set aside; the others are written."""
+    result = PageResult()
+    groups: dict[str, list[dict[str, Any]]] = {}
+    by_id: dict[str, Change] = {}
+    for change in changes:
+        problem = problem_in_record(change.record_type, change.data)
+        if problem:
+            result.set_aside.append((change, problem))
+            continue
+        by_id[change.record_id] = change
+        groups.setdefault(change.record_type, []).append(_stored_row(change))
+    for record_type in ("team", "staff"):
+        if record_type in groups:
+            groups[record_type] = _adopt_central(session, record_type, groups[record_type])
+    documents = []
+    # Parents first, so foreign keys hold after each statement.
+    for record_type in sorted(groups, key=lambda t: ORDER.get(t, 99)):
+        model = RECORD_TYPES[record_type]
+        rows = groups[record_type]
+        existing = _existing_ids(session, model, [row["id"] for row in rows])
+        rows = [
+            row
+            for row in rows
+            if row["id"] in existing
+            or not (model is FormTemplate and _template_known(session, row))
+        ]
+        try:
+            with session.begin_nested():
+                _write_rows(session, model, rows, existing)
+            applied = rows
+        except IntegrityError:
+            applied = []
+            for row in rows:  # one at a time, to find the ones this store refuses
+                try:
+                    with session.begin_nested():
+                        _write_rows(session, model, [row], existing)
+                except IntegrityError as error:
+                    result.set_aside.append((by_id[row["id"]], _refusal(error)))
+                    continue
+                applied.append(row)
+        if record_type in INDEXED_TABLES:
+            documents += [
+                document_from_values(record_type, row, is_new=row["id"] not in existing)
+                for row in applied
+            ]
+        result.written += len(applied)
+        _no_longer_aside(session, record_type, [row["id"] for row in applied])
+    if documents:
+        reindex(session, documents)
+    for change, reason in result.set_aside:
+        _set_aside(session, change, reason)
+    return result
+
+
+def _existing_ids(session: Any, model: Any, ids: list[str]) -> set[str]:
+    table = model.__table__
+    existing: set[str] = set()
+    for start in range(0, len(ids), 500):
+        existing.update(
+            session.scalars(select(table.c.id).where(table.c.id.in_(ids[start : start + 500])))
+        )
+    return existing
+
+
+def _write_rows(session: Any, model: Any, rows: list[dict[str, Any]], existing: set[str]) -> None:
+    table = model.__table__
+    connection = session.connection()
+    inserts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["id"] in existing:
+            updates.setdefault(tuple(row), []).append(row)
+        else:
+            full = {**_defaults(model), **row}
+            inserts.setdefault(tuple(full), []).append(full)
+    for keys, batch in inserts.items():
+        columns = ", ".join(f'"{k}"' for k in keys)
+        marks = ", ".join("?" for _ in keys)
+        connection.exec_driver_sql(
+            f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})',
+            [tuple(_dbapi(r[k]) for k in keys) for r in batch],
+        )
+    for keys, batch in updates.items():
+        settable = [k for k in keys if k != "id"]
+        assignments = ", ".join(f'"{k}" = ?' for k in settable)
+        connection.exec_driver_sql(
+            f'UPDATE "{table.name}" SET {assignments} WHERE id = ?',
+            [(*(_dbapi(r[k]) for k in settable), r["id"]) for r in batch],
+        )
+
+
+def _refusal(error: IntegrityError) -> str:
+    """The reason, in words, a record could not be written here."""
+    text = str(error.orig)
+    if "young_person.reference" in text:
+        return "another young person on this laptop already has this reference"
+    if "UNIQUE" in text:
+        return "another record on this laptop already holds the same " + (
+            text.rsplit(".", 1)[-1].replace("_", " ") if "." in text else "value"
+        )
+    if "FOREIGN KEY" in text:
+        return "it refers to a record this laptop does not have (yet)"
+    return "this laptop's store refused it"
+
+
+def _set_aside(session: Any, change: Change, reason: str) -> None:
+    from keyworker_app.store.models import SetAsideChange
+
+    table = SetAsideChange.__table__
+    session.execute(
+        delete(table).where(
+            table.c.record_type == change.record_type, table.c.record_id == change.record_id
+        )
+    )
+    session.execute(
+        table.insert(),
+        {
+            "record_type": change.record_type[:40],
+            "record_id": change.record_id,
+            "version": change.version,
+            "deleted": change.deleted,
+            "data": change.data,
+            "changed_at": change.updated_at,
+            "changed_by": change.updated_by,
+            "reason": reason,
+            "set_aside_at": datetime.now(UTC),
+            "reported": False,
+        },
+    )
+
+
+def _no_longer_aside(session: Any, record_type: str, ids: list[str]) -> None:
+    from keyworker_app.store.models import SetAsideChange
+
+    table = SetAsideChange.__table__
+    for start in range(0, len(ids), 500):
+        session.execute(
+            delete(table).where(
+                table.c.record_type == record_type,
+                table.c.record_id.in_(ids[start : start + 500]),
+            )
+        )
+
+
+def retry_set_aside(store: Store) -> int:
+    """Try again every record set aside at an earlier pull (its parent may have arrived, the
+    clashing reference may have gone); returns how many now applied."""
+    from keyworker_app.store.models import SetAsideChange
+
+    with store.unit_of_work(record_outbox=False) as uow:
+        session = uow.session
+        waiting = list(session.scalars(select(SetAsideChange)))
+        if not waiting:
+            return 0
+        pending = set(session.scalars(select(OutboxEntry.record_id)))
+        changes = [
+            Change.model_construct(
+                record_type=item.record_type,
+                record_id=item.record_id,
+                version=item.version,
+                deleted=item.deleted,
+                data=item.data,
+                updated_at=item.changed_at,
+                updated_by=item.changed_by,
+            )
+            for item in waiting
+            if item.record_id not in pending and not _superseded(session, item)
+        ]
+        result = write_changes(session, changes)
+        for item in waiting:
+            if _superseded(session, item):
+                session.delete(item)
+        if result.written:
+            uow.audit("sync_set_aside_applied", detail={"records": result.written})
+        uow.commit()
+        return result.written
+
+
+def _superseded(session: Any, item: Any) -> bool:
+    """A newer version of the record is already here (written by a later pull)."""
+    model = RECORD_TYPES.get(item.record_type)
+    if model is None:
+        return False
+    version = session.scalar(select(model.version).where(model.id == item.record_id))
+    return version is not None and version >= item.version
+
+
+# Fields that point at a team or a worker: re-pointed when a laptop's own team or worker turns
+# out to be one the central store already has.
+_POINTING_AT = {
+    "team": (
+        ("young_person", "team_id"),
+        ("staff", "team_id"),
+        ("action", "team_id"),
+        ("form_response", "team_id"),
+    ),
+    "staff": (("young_person", "keyworker_id"), ("action", "owner_id")),
+}
+_NATURAL_KEY = {"team": "name", "staff": "user_name"}
+
+
+def _adopt_central(
+    session: Any, record_type: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A laptop used before signing in made its own teams and workers (from a spreadsheet, say).
+    When the central store sends one with the same name, the laptop's copy gives way: its
+    records point at the central one, and the local copy (never accepted centrally) goes.
+    Returns the rows still to write."""
+    from keyworker_app.store.models import RefusedChange
+
+    model = RECORD_TYPES[record_type]
+    table = model.__table__
+    key = _NATURAL_KEY[record_type]
+    remaining = []
+    for row in rows:
+        wanted = str(row.get(key) or "").casefold()
+        local = [
+            found
+            for found, name in session.execute(select(table.c.id, table.c[key]))
+            if found != row["id"] and str(name).casefold() == wanted
+        ]
+        if not local:
+            remaining.append(row)
+            continue
+        old = local[0]
+        # Out of the way first (the name is unique), then the central row, then the pointers.
+        session.execute(
+            update(table).where(table.c.id == old).values({key: f"{row.get(key)} ({old})"})
+        )
+        existing = _existing_ids(session, model, [row["id"]])
+        _write_rows(session, model, [row], existing)
+        for other_type, column in _POINTING_AT[record_type]:
+            other = RECORD_TYPES[other_type].__table__
+            session.execute(update(other).where(other.c[column] == old).values({column: row["id"]}))
+        for queue in (OutboxEntry, RefusedChange):
+            for entry in session.scalars(select(queue)):
+                if entry.record_id == old:
+                    session.delete(entry)
+                elif any(value == old for value in (entry.patch or {}).values()):
+                    entry.patch = {
+                        k: (row["id"] if v == old else v) for k, v in entry.patch.items()
+                    }
+        session.execute(delete(table).where(table.c.id == old))
+    return remaining
 
 
 def _template_known(session: Any, row: dict[str, Any]) -> bool:

@@ -22,8 +22,11 @@ What the corpus covers:
 
 Decisions this drill pins down:
 
-- NUL is stored faithfully: SQLCipher binds it, FTS5 indexes the words around it, JSON escapes
-  it. A NUL in a search query separates words (it used to end the FTS5 string: an error).
+- NUL is stored faithfully in notes: SQLCipher binds it, FTS5 indexes the words around it, JSON
+  escapes it. A NUL in a search query separates words (it used to end the FTS5 string: an
+  error). In a name or reference a NUL, a control character, an invisible character or a
+  direction override is refused with one sentence (the app, the pack and a log would each show
+  the name differently), on the laptop and by the central store.
 - A lone surrogate (undecodable bytes on a command line, a broken paste) cannot be stored in
   UTF-8, so it is refused with one sentence; in a search query it separates words; the central
   store answers 422 (stored, it made every later pull of the team's feed fail).
@@ -59,6 +62,7 @@ from keyworker_app.cli import main
 from keyworker_app.demo.practice_forms import _answers
 from keyworker_app.domain.caseload_csv import FORMULA_STARTS, parse_caseload_csv
 from keyworker_app.domain.dates import utc_now
+from keyworker_app.domain.hostile_text import problem_in_name
 from keyworker_app.domain.ids import new_id
 from keyworker_app.domain.vocabulary import ContactType
 from keyworker_app.forms.library import MAX_TEMPLATE_BYTES, load_library
@@ -89,6 +93,7 @@ from keyworker_app.store.recording import (
 )
 from keyworker_app.store.search import search
 from keyworker_app.store.subject_access import subject_access_export
+from keyworker_app.store.unit_of_work import RecordInvalid
 from tests.conftest import FAST_KDF, MemoryKeyring
 from tests.integration.test_cli import Cli, one_sentence_error
 from tests.sync.conftest import PASSWORD, add_people
@@ -247,7 +252,34 @@ def test_text_round_trips_exactly_and_is_found(
         reopened.close()
 
 
-CSV_SAMPLES = [k for k, s in SAMPLES.items() if len(s.text) <= 200 and s.text == s.text.strip()]
+CSV_SAMPLES = [
+    k
+    for k, s in SAMPLES.items()
+    if len(s.text) <= 200 and s.text == s.text.strip() and problem_in_name(s.text) is None
+]
+# Names that would show differently in the app, the pack and a log: refused where they are typed.
+HOSTILE_NAMES = [k for k, s in SAMPLES.items() if len(s.text) <= 200 and problem_in_name(s.text)]
+
+
+@pytest.mark.parametrize("sample_id", HOSTILE_NAMES)
+def test_a_name_with_hidden_or_control_characters_is_refused_in_one_sentence(
+    store: Store, sample_id: str
+) -> None:
+    before = table_hashes(store)
+    with pytest.raises(RecordInvalid) as refused, store.unit_of_work() as uow:
+        uow.add(
+            YoungPerson(
+                reference="YP-H",
+                given_name=SAMPLES[sample_id].text,
+                family_name="Tesfaye",
+                date_of_birth=date(2010, 1, 2),
+            )
+        )
+        uow.commit()
+    message = str(refused.value)
+    assert message.startswith("This young person was not saved because the given name holds ")
+    assert message.count(".") == 1 and "\n" not in message
+    assert table_hashes(store) == before
 
 
 @pytest.fixture(scope="module")
@@ -516,11 +548,21 @@ def test_a_form_answer_longer_than_a_page_prints_across_pages(
     assert "w0 " in joined and "answerend" in joined
 
 
-def test_a_place_longer_than_a_page_prints(store: Store, young_person: YoungPerson) -> None:
+def test_a_place_at_its_longest_prints_and_a_longer_one_is_refused(
+    store: Store, young_person: YoungPerson
+) -> None:
+    before = table_hashes(store)
+    with pytest.raises(RecordInvalid, match="location is longer than 200 characters"):
+        add_contact(
+            store,
+            young_person.id,
+            ContactDetails(ContactType.HOME_VISIT, "Short note.", location="The park. " * 4_000),
+        )
+    assert table_hashes(store) == before
     add_contact(
         store,
         young_person.id,
-        ContactDetails(ContactType.HOME_VISIT, "Short note.", location="The park. " * 4_000),
+        ContactDetails(ContactType.HOME_VISIT, "Short note.", location="The park. " * 20),
         finalise=True,
     )
     pdf = build_review_pack(store, PackRequest(reference=REFERENCE, sections=["contacts"]))
@@ -808,7 +850,6 @@ FAITHFUL_CSVS: dict[str, tuple[bytes, dict[str, str]]] = {
         _rows(HEADER + b",school", ROW + b',"St Mary\'s, ""Upper""\r\nsite"'),
         {"school": 'St Mary\'s, "Upper"\r\nsite'},
     ),
-    "nul-in-a-name": (_rows(HEADER, b"YP-9,A\x00va,Stone,2010-01-02"), {"given_name": "A\x00va"}),
     "sql-in-a-name": (
         _rows(HEADER, b"YP-9,Robert'); DROP TABLE young_person; --,Stone,2010-01-02"),
         {"given_name": "Robert'); DROP TABLE young_person; --"},
@@ -1062,7 +1103,11 @@ def _op(**changes: Any) -> dict[str, Any]:
         "record_id": new_id(),
         "operation": "insert",
         "base_version": 0,
-        "patch": {"narrative": "A visit.", "contact_type": "home_visit"},
+        "patch": {
+            "narrative": "A visit.",
+            "contact_type": "home_visit",
+            "occurred_at": "2026-10-01T09:00:00+00:00",
+        },
     }
     for key, value in changes.items():
         if key.startswith("patch_"):
@@ -1256,3 +1301,17 @@ def test_the_real_command_line_answers_hostile_input_in_one_sentence(
     bad_note = cli("add-contact", "--young-person", "YP-9", "--type", "phone", "--note", "x\udcff")
     assert "not valid text" in one_sentence_error(bad_note)
     assert "0 results." in cli.ok("search", "x").stdout  # nothing was written
+
+
+def test_a_spreadsheet_with_a_nul_or_an_override_in_a_name_is_refused_naming_the_line(
+    caseload: Callable[..., Run], tmp_path: Path
+) -> None:
+    path = tmp_path / "hostile-names.csv"
+    path.write_bytes(
+        _rows(HEADER, b"YP-9,A\x00va,Stone,2010-01-02", "YP-10,Ben,\u202eHart,2010-01-02".encode())
+    )
+    result = caseload("import-csv", str(path))
+    assert result.code == 1
+    assert any("line 2" in line and "given_name" in line for line in result.lines)
+    assert any("line 3" in line and "direction" in line for line in result.lines)
+    assert result.lines[-1].startswith("Nothing was imported: 2 problem(s)")

@@ -198,7 +198,7 @@ def central_server(
         *(["add-team", team] for team in sorted({team for _, _, team in PEOPLE})),
         *(["add-user", user, "--role", role, "--team", team] for user, role, team in PEOPLE),
         ["import-csv", str(cases)],
-        ["restrict", reference, "--allow", *allowed],
+        ["restrict", reference, "--allow", *allowed, "--allow-other-team"],
     )
     yield central
     central.stop()

@@ -6,6 +6,7 @@ middle, the latest events or the first (tests/integration/test_audit_chain.py)."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,17 +16,17 @@ from sqlalchemy import select, update
 
 from keyworker_app.cli import main
 from keyworker_app.domain.vocabulary import ContactType
-from keyworker_app.security.audit_chain import GENESIS, AuditLink, verify_chain
+from keyworker_app.security.audit_chain import GENESIS, AuditLink, link_hash, verify_chain
 from keyworker_app.security.device_secret import DeviceSecrets
 from keyworker_app.server.database import Database
-from keyworker_app.server.models import DeviceAudit
+from keyworker_app.server.models import DeviceAudit, ServerAudit
 from keyworker_app.store import lifecycle
 from keyworker_app.store import unit_of_work as unit_of_work_module
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.integrity import check_store
 from keyworker_app.store.models import AuditEvent, YoungPerson
 from keyworker_app.store.recording import ContactDetails, add_contact, record_opened
-from keyworker_app.sync.client import sync
+from keyworker_app.sync.client import audit_anchors, sync
 from tests.conftest import FAST_KDF
 from tests.sync.conftest import Laptop
 
@@ -185,3 +186,79 @@ def test_the_central_copy_of_a_laptops_chain_verifies_and_shows_tampering(
         broken = verify_chain(central_chain(session, device))
     assert broken is not None and broken.seq == victim
     assert all(f.ok for f in check_store(store))  # the laptop's own chain is untouched
+
+
+# -- anchored at the central store -----------------------------------------------------------
+def _rewrite_and_rehash(store: Store, seq: int) -> None:
+    """What someone with the data key does to hide an edit: change event ``seq`` and re-hash
+    every event from it on, so the chain verifies again on the laptop."""
+    with store.write_engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"UPDATE audit_event SET actor = 'someone.else' WHERE seq = {seq}"
+        )
+        rows = connection.exec_driver_sql(
+            "SELECT seq, occurred_at, actor, device_id, action, record_type, record_id, "
+            f"young_person_id, detail, prev_hash FROM audit_event WHERE seq >= {seq} ORDER BY seq"
+        ).fetchall()
+        previous = rows[0][9]
+        for row in rows:
+            link = AuditLink(*row[:8], json.loads(row[8]) if row[8] else {}, previous)
+            previous = link_hash(link)
+            connection.exec_driver_sql(
+                "UPDATE audit_event SET prev_hash = ?, hash = ? WHERE seq = ?",
+                (link.prev_hash, previous, row[0]),
+            )
+
+
+@pytest.mark.parametrize("where", ["the last events", "an event changed, the rest re-hashed"])
+def test_check_against_the_central_store_finds_events_removed_by_the_key_holder(
+    where: str, teams: Database, laptop: Callable[[str], Laptop]
+) -> None:
+    kw1 = laptop("kw1")
+    sync(kw1.store, transport=kw1.transport)
+    with kw1.store.reading() as session:
+        ava = session.scalars(select(YoungPerson).where(YoungPerson.reference == "A001")).one()
+    for _ in range(4):
+        record_opened(kw1.store, ava.id)
+    sync(kw1.store, transport=kw1.transport)
+    anchors = audit_anchors(kw1.store, transport=kw1.transport)
+    assert [a.source for a in anchors] == ["last sync", "central store"]
+    findings = check_store(kw1.store, anchors)
+    assert all(f.ok for f in findings), findings
+    head = anchors[-1].seq
+    if where == "the last events":  # opening Ava's record four times, gone
+        with kw1.store.write_engine.begin() as connection:
+            connection.exec_driver_sql(f"DELETE FROM audit_event WHERE seq > {head - 4}")
+            connection.exec_driver_sql(
+                f"UPDATE sqlite_sequence SET seq = {head - 4} WHERE name = 'audit_event'"
+            )
+    else:
+        _rewrite_and_rehash(kw1.store, head - 2)
+    findings = {
+        f.check: f
+        for f in check_store(kw1.store, audit_anchors(kw1.store, transport=kw1.transport))
+    }
+    assert findings["Audit chain"].ok  # the laptop's own chain holds: only the anchor shows it
+    central = findings["Audit anchor (central store)"]
+    assert not central.ok
+    assert ("are missing here" if where == "the last events" else f"event {head}") in central.detail
+    if where != "the last events":
+        # The next push carries re-hashed events the central store already holds: logged.
+        record_opened(kw1.store, ava.id)
+        sync(kw1.store, transport=kw1.transport)
+        with teams.session() as session:
+            broken = session.scalars(
+                select(ServerAudit).where(ServerAudit.action == "device_chain_broken")
+            ).all()
+        assert broken and broken[0].device_id == kw1.store.device_id
+
+
+def test_check_says_when_the_central_store_cannot_be_reached(
+    teams: Database, laptop: Callable[[str], Laptop]
+) -> None:
+    kw1 = laptop("kw1")
+    sync(kw1.store, transport=kw1.transport)
+    findings = {f.check: f for f in check_store(kw1.store, audit_anchors(kw1.store))}
+    assert findings["Audit anchor (last sync)"].ok
+    unreached = findings["Audit anchor (central store)"]
+    assert unreached.ok and unreached.detail.startswith("not checked: ")

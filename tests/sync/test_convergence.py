@@ -1,18 +1,21 @@
 """Three laptops edit offline and sync in any order over a bad network; nothing is lost.
 
 A hypothesis state machine drives three devices against a real central store (SQLite and
-PostgreSQL). Each step is an offline edit (a new finalised contact, or a change to a young
-person's field) or a sync whose HTTP requests may be dropped before reaching the store, have
-their answer lost after the store applied them, or be sent twice. Afterwards every device is
-synced on a good network and must agree with the central store: every contact ever saved is
-present, and every value anyone saved for a field is either the value that stands, one side of
-an open conflict, or was knowingly replaced by someone who had it in front of them.
+PostgreSQL). Each step is an offline edit (a new finalised contact, a change to a young
+person's field, a new draft, a line added to a draft, finalising a draft while others may be
+editing it, a contact the central store refuses) or a sync whose HTTP requests may be dropped
+before reaching the store, have their answer lost after the store applied them, or be sent
+twice. Afterwards every device is synced on a good network and must agree with the central
+store: every contact ever saved is present, every value anyone saved for a field is either the
+value that stands, one side of an open conflict, or was knowingly replaced by someone who had it
+in front of them, and every line anyone wrote in a note is in a note, an addendum, a proposal
+kept for its author, or the author's own list of changes the central store did not accept.
 """
 
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import count
 from pathlib import Path
 
@@ -32,8 +35,20 @@ from keyworker_app.server.importing import import_central
 from keyworker_app.server.models import Conflict, Record
 from keyworker_app.store import lifecycle
 from keyworker_app.store.caseload_store import Store
-from keyworker_app.store.models import Contact, OutboxEntry, SyncConflict, YoungPerson
-from keyworker_app.store.recording import ContactDetails, add_contact, update_young_person
+from keyworker_app.store.models import (
+    Contact,
+    OutboxEntry,
+    RefusedChange,
+    SyncConflict,
+    YoungPerson,
+)
+from keyworker_app.store.recording import (
+    ContactDetails,
+    add_contact,
+    finalise_contact,
+    save_draft,
+    update_young_person,
+)
 from keyworker_app.sync.client import SyncError, login, sync
 from tests.conftest import FAST_KDF
 from tests.sync.conftest import PASSWORD, _fresh_pg_database, add_people
@@ -47,6 +62,7 @@ CASES = (
     "A002,Ben,Hart,2009-02-02,A,kwa2,Oak High,2024-02-02,other\n"
 )
 FAULTS = ("ok", "ok", "drop_request", "drop_answer", "duplicate")
+MOMENT = datetime(2026, 10, 1, tzinfo=UTC)
 
 
 class FlakyNetwork(httpx.BaseTransport):
@@ -93,6 +109,7 @@ class Laptops(RuleBasedStateMachine):
         self.contacts: set[str] = set()  # every contact ever saved, on any laptop
         self.written: set[tuple[str, str, str]] = set()  # (reference, field, value)
         self.replaced: set[tuple[str, str, str]] = set()  # values someone saw and changed
+        self.lines: dict[str, int] = {}  # each line written in a draft -> the device that wrote it
 
     @initialize()
     def sign_in_three_laptops(self) -> None:
@@ -139,6 +156,61 @@ class Laptops(RuleBasedStateMachine):
         update_young_person(store, person.id, {field: value})
         self.written.add((reference, field, value))
 
+    def _drafts(self, store: Store) -> list[Contact]:
+        with store.reading() as session:
+            return list(
+                session.scalars(
+                    select(Contact).where(Contact.status == "draft").order_by(Contact.id)
+                )
+            )
+
+    @rule(device=st.integers(0, 2), reference=st.sampled_from(REFERENCES))
+    def start_a_draft(self, device: int, reference: str) -> None:
+        line = f"draft line {next(self.numbers)} by {USERS[device]}"
+        add_contact(
+            self.stores[device],
+            self._person(self.stores[device], reference).id,
+            ContactDetails(ContactType.HOME_VISIT, line + "\n", occurred_at=MOMENT),
+        )
+        self.lines[line] = device
+
+    @rule(device=st.integers(0, 2), pick=st.integers(0, 5))
+    def add_a_line_to_a_draft(self, device: int, pick: int) -> None:
+        drafts = self._drafts(self.stores[device])
+        if not drafts:
+            return
+        draft = drafts[pick % len(drafts)]
+        line = f"added line {next(self.numbers)} by {USERS[device]}"
+        save_draft(
+            self.stores[device],
+            draft.id,
+            ContactDetails(ContactType.HOME_VISIT, draft.narrative + line + "\n", MOMENT),
+        )
+        self.lines[line] = device
+
+    @rule(device=st.integers(0, 2), pick=st.integers(0, 5))
+    def finalise_a_draft(self, device: int, pick: int) -> None:
+        drafts = self._drafts(self.stores[device])
+        if drafts:
+            finalise_contact(self.stores[device], drafts[pick % len(drafts)].id)
+
+    @rule(device=st.integers(0, 2), reference=st.sampled_from(REFERENCES))
+    def record_a_contact_the_central_store_refuses(self, device: int, reference: str) -> None:
+        # A laptop whose clock is days fast: the central store refuses the contact.
+        store = self.stores[device]
+        line = f"refused line {next(self.numbers)} by {USERS[device]}"
+        contact = add_contact(
+            store,
+            self._person(store, reference).id,
+            ContactDetails(ContactType.PHONE, line + "\n", occurred_at=MOMENT),
+        )
+        with store.unit_of_work() as uow:
+            found = uow.session.get(Contact, contact.id)
+            assert found is not None
+            found.occurred_at = datetime.now(UTC) + timedelta(days=3)
+            uow.commit()
+        self.lines[line] = device
+
     @rule(device=st.integers(0, 2), plan=st.lists(st.sampled_from(FAULTS), max_size=6))
     def sync_over_a_bad_network(self, device: int, plan: list[str]) -> None:
         self.network.plan = list(plan)
@@ -166,6 +238,15 @@ class Laptops(RuleBasedStateMachine):
         with self.central.session() as session:
             records = list(session.scalars(select(Record)))
             central_contacts = {r.data["narrative"] for r in records if r.record_type == "contact"}
+            kept_text = "\n".join(
+                [str(r.data.get("narrative") or "") for r in records if r.record_type == "contact"]
+                + [str(r.data.get("text") or "") for r in records if r.record_type == "addendum"]
+                + [
+                    str(value or "")
+                    for c in session.scalars(select(Conflict))
+                    for value in (c.kept_value, c.other_value)
+                ]
+            )
             central_people = {
                 r.data["reference"]: {f: r.data.get(f) for f in FIELDS}
                 for r in records
@@ -175,16 +256,35 @@ class Laptops(RuleBasedStateMachine):
                 r.record_id: r.data["reference"] for r in records if r.record_type == "young_person"
             }
             central_conflicts = {
-                (people_by_id[c.record_id], c.field, c.kept_value, c.other_value, c.status)
+                (
+                    people_by_id.get(c.record_id, c.record_id),
+                    c.field,
+                    str(c.kept_value),
+                    str(c.other_value),
+                    c.status,
+                )
                 for c in session.scalars(select(Conflict))
             }
             # A clash is between two people; a device never conflicts with its own changes.
             assert all(c.kept_by != c.other_by for c in session.scalars(select(Conflict)))
-        assert central_contacts == self.contacts
+        assert self.contacts <= central_contacts
         assert all(c[4] == "open" for c in central_conflicts)
+        refused_text = {
+            device: "\n".join(str(row.patch.get("narrative") or "") for row in _refused_rows(store))
+            for device, store in enumerate(self.stores)
+        }
+        lost_lines = [
+            line
+            for line, device in self.lines.items()
+            if line not in kept_text and line not in refused_text[device]
+        ]
+        assert not lost_lines, f"lines written in notes and lost: {lost_lines}"
         for store in self.stores:
             with store.reading() as session:
-                assert set(session.scalars(select(Contact.narrative))) == self.contacts
+                assert self.contacts <= set(session.scalars(select(Contact.narrative)))
+                assert set(session.scalars(select(Contact.narrative))) <= central_contacts | {
+                    str(row.patch.get("narrative")) for row in _refused_rows(store)
+                }
                 assert not session.scalars(select(OutboxEntry)).first()
                 people = {
                     p.reference: {f: getattr(p, f) for f in FIELDS}
@@ -192,7 +292,13 @@ class Laptops(RuleBasedStateMachine):
                 }
                 ids = {p.id: p.reference for p in session.scalars(select(YoungPerson))}
                 conflicts = {
-                    (ids[c.record_id], c.field, c.kept_value, c.other_value, c.status)
+                    (
+                        ids.get(c.record_id, c.record_id),
+                        c.field,
+                        str(c.kept_value),
+                        str(c.other_value),
+                        c.status,
+                    )
                     for c in session.scalars(select(SyncConflict))
                 }
             assert people == central_people
@@ -203,6 +309,11 @@ class Laptops(RuleBasedStateMachine):
         }
         lost = self.written - standing - in_conflict - self.replaced
         assert not lost, f"values overwritten without a conflict: {sorted(lost)}"
+
+
+def _refused_rows(store: Store) -> list[RefusedChange]:
+    with store.reading() as session:
+        return list(session.scalars(select(RefusedChange)))
 
 
 def _run(machine: type[Laptops], examples: int) -> None:
