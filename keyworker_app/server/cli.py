@@ -26,6 +26,7 @@ from keyworker_app.server.body_limit import DEFAULT_MAX_BODY_BYTES, MEGABYTE
 from keyworker_app.server.database import Database, ServerDatabaseError, open_database
 from keyworker_app.server.importing import ImportProblems, import_central
 from keyworker_app.server.models import Device, Record, Restriction
+from keyworker_app.server.push_checks import DEFAULT_TEMPLATE_PUBLISHERS
 from keyworker_app.server.records import write_record
 
 PASSWORD_ENV = "KEYWORKER_PASSWORD"
@@ -267,6 +268,33 @@ def _megabytes(text: str) -> int:
     return value
 
 
+def _roles(text: str) -> frozenset[str]:
+    roles = frozenset(part.strip() for part in text.split(",") if part.strip())
+    unknown = sorted(roles - set(accounts.ROLES) - {"admin"})
+    if unknown or "admin" in roles:
+        raise argparse.ArgumentTypeError(
+            f"'{(unknown or ['admin'])[0]}' cannot publish templates; use case roles: "
+            "keyworker, clinician, supervisor"
+        )
+    return roles
+
+
+def cmd_merge(db: Database, args: argparse.Namespace) -> int:
+    from keyworker_app.server.merging import MergeRefused, merge_young_people
+
+    try:
+        with db.session() as session, session.begin():
+            merged = merge_young_people(session, args.keep, args.duplicate)
+    except MergeRefused as refused:
+        raise ServerUserError(str(refused)) from None
+    say(
+        f"Merged {merged.duplicate} into {merged.kept}: {merged.moved} record"
+        f"{'s' if merged.moved != 1 else ''} moved; {merged.duplicate} is closed and its "
+        "reference is free. Laptops follow at their next sync."
+    )
+    return 0
+
+
 def cmd_serve(db: Database, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -288,7 +316,11 @@ def cmd_serve(db: Database, args: argparse.Namespace) -> int:
     )
     log_to_stderr()  # every 5xx and "busy", with its cause
     uvicorn.run(
-        create_app(db, max_body_bytes=args.max_body_mb * MEGABYTE),
+        create_app(
+            db,
+            max_body_bytes=args.max_body_mb * MEGABYTE,
+            template_publishers=args.template_publishers,  # argparse applies _roles
+        ),
         host=args.host,
         port=args.port,
         ssl_certfile=args.tls_cert,
@@ -325,6 +357,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="refuse request bodies over N megabytes, unread (default %(default)s)",
     )
+    serve.add_argument(
+        "--template-publishers",
+        type=_roles,
+        default=",".join(sorted(DEFAULT_TEMPLATE_PUBLISHERS)),
+        metavar="ROLES",
+        help="roles that may publish a new or changed practice template, comma-separated "
+        "(default %(default)s; the templates Keyworker ships are accepted from anyone)",
+    )
     serve.set_defaults(run=cmd_serve)
     team = commands.add_parser("add-team", help="add a team")
     team.add_argument("name")
@@ -346,6 +386,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="let users of another team see the case (asked in a terminal otherwise)",
     )
     restrict.set_defaults(run=cmd_restrict)
+    merge = commands.add_parser(
+        "merge",
+        help="merge two records of one young person (the duplicate's records move, it closes)",
+    )
+    merge.add_argument("keep", metavar="KEEP", help="the reference to keep")
+    merge.add_argument("duplicate", metavar="DUPLICATE", help="the reference merged into it")
+    merge.set_defaults(run=cmd_merge)
     revoke = commands.add_parser(
         "revoke-device", help="revoke a lost laptop; its next sync wipes it"
     )

@@ -217,6 +217,28 @@ def _span(delta: timedelta) -> str:
     return f"{hours} hours" if hours < 48 else f"{round(hours / 24)} days"
 
 
+def _check_definition(patch: Mapping[str, Any]) -> None:
+    """A template laptops will render must be one: valid by the template schema, and the same
+    id, version and title as the record carrying it."""
+    from pydantic import ValidationError
+
+    from keyworker_app.forms.schema import TemplateDef
+
+    try:
+        definition = TemplateDef.model_validate(patch.get("definition"))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the definition"
+        raise Refused(f"the template is not valid ({where}: {first['msg']})") from None
+    same = (definition.id, definition.version, definition.title) == (
+        patch.get("template_id"),
+        patch.get("template_version"),
+        patch.get("title"),
+    )
+    if not same:
+        raise Refused("the template's id, version and title differ from its definition's")
+
+
 def check_template(
     session: Any, viewer: Viewer, policy: PushPolicy, patch: Mapping[str, Any]
 ) -> Record | None:
@@ -226,6 +248,7 @@ def check_template(
     from sqlalchemy import select
 
     key = (patch.get("template_id"), patch.get("template_version"))
+    _check_definition(patch)
     for record in session.scalars(select(Record).where(Record.record_type == "form_template")):
         if (record.data.get("template_id"), record.data.get("template_version")) != key:
             continue

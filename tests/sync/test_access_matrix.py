@@ -185,3 +185,97 @@ def test_push_is_accepted_exactly_for_the_young_people_the_role_may_see(
         written = schools[reference] == f"changed by {user}"
         assert written == may_see(role, reference)
         assert (f"note by {user} about {reference}" in notes) == may_see(role, reference)
+
+
+# Every ownership field, pushed by every role onto a record of a young person they may see:
+# a record's owner, team and author are never taken from a patch (moving a case is a
+# supervisor's operation on the central store), and finalisation is recorded by the store.
+OWNERSHIP_ATTEMPTS = {
+    "contact young_person_id -> own team's other": ("contact", "young_person_id", "A-OPEN-2"),
+    "contact young_person_id -> other team's": ("contact", "young_person_id", "B-OPEN"),
+    "contact young_person_id -> restricted": ("contact", "young_person_id", "A-OTHERS"),
+    "contact young_person_id -> none": ("contact", "young_person_id", None),
+    "contact author": ("contact", "author", "kw_b"),
+    "contact finalised_by": ("contact", "finalised_by", "kw_b"),
+    "contact finalised_at": ("contact", "finalised_at", "2020-01-01T00:00:00+00:00"),
+    "young person team_id": ("young_person", "team_id", "team B"),
+    "young person restricted": ("young_person", "restricted", True),
+}
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "admin"])
+@pytest.mark.parametrize("attempt", list(OWNERSHIP_ATTEMPTS))
+def test_no_role_changes_who_a_record_belongs_to_through_a_push(
+    role: str, attempt: str, central: Database, service_with_people: TestClient
+) -> None:
+    record_type, field, target = OWNERSHIP_ATTEMPTS[attempt]
+    with central.session() as session, session.begin():
+        import_central(
+            session,
+            parse_caseload_csv(
+                b"reference,given_name,family_name,date_of_birth,team\n"
+                b"A-OPEN-2,Young,Other,2008-03-03,A\n",
+                today=date(2026, 11, 1),
+            ),
+        )
+        ids = _ids(session)
+        team_b = session.get(Record, ("young_person", ids["B-OPEN"])).team_id  # type: ignore[union-attr]
+    headers = _sign_in(service_with_people, ACTORS[role])
+    contact_id = new_id()
+    created = service_with_people.post(
+        "/v1/sync/push",
+        json={
+            "ops": [
+                {
+                    "op_id": new_id(),
+                    "record_type": "contact",
+                    "record_id": contact_id,
+                    "operation": "insert",
+                    "base_version": 0,
+                    "patch": {
+                        "young_person_id": ids["A-OPEN"],
+                        "contact_type": "phone",
+                        "narrative": "a call",
+                        "occurred_at": datetime(2026, 11, 2, tzinfo=UTC).isoformat(),
+                    },
+                }
+            ]
+        },
+        headers=headers,
+    ).json()["results"][0]
+    assert created["status"] == "accepted"
+    record_id = contact_id if record_type == "contact" else ids["A-OPEN"]
+    value = {
+        "A-OPEN-2": ids.get("A-OPEN-2"),
+        "B-OPEN": ids["B-OPEN"],
+        "A-OTHERS": ids["A-OTHERS"],
+        "team B": team_b,
+    }.get(target, target)  # type: ignore[arg-type]
+    with central.session() as session:
+        before = dict(session.get(Record, (record_type, record_id)).data)  # type: ignore[union-attr]
+        version = session.get(Record, (record_type, record_id)).version  # type: ignore[union-attr]
+    [result] = service_with_people.post(
+        "/v1/sync/push",
+        json={
+            "ops": [
+                {
+                    "op_id": new_id(),
+                    "record_type": record_type,
+                    "record_id": record_id,
+                    "operation": "update",
+                    "base_version": version,
+                    "patch": {field: value},
+                }
+            ]
+        },
+        headers=headers,
+    ).json()["results"]
+    with central.session() as session:
+        stored = session.get(Record, (record_type, record_id))
+        assert stored is not None
+        after = dict(stored.data)
+        owner = (stored.young_person_id, stored.team_id)
+    assert after == before, f"{attempt} changed the record"
+    assert owner[0] == ids["A-OPEN"]
+    if field in ("young_person_id", "team_id", "author", "restricted"):
+        assert result["status"] == "rejected", result

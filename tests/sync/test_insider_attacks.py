@@ -490,3 +490,50 @@ def test_a_team_form_is_accepted_for_the_team_and_seen_only_by_it(
     assert result["status"] == "accepted", result
     assert form_id in {c["record_id"] for c in pulled(api, sign_in(api, "kwa2"))}
     assert form_id not in {c["record_id"] for c in pulled(api, sign_in(api, "kwb1"))}
+
+
+def test_the_organisation_names_who_publishes_templates(central: Database) -> None:
+    from keyworker_app.server.app import create_app
+    from keyworker_app.server.cli import build_parser
+
+    add_people(central, ("kwa1", "keyworker", "A"), ("sva", "supervisor", "A"))
+    shipped = load_library([forms_dir()]).templates[("safety_plan", 1)].definition.as_json()
+
+    def custom(template_id: str, title: str) -> dict[str, Any]:
+        definition = {**shipped, "id": template_id, "title": title}
+        return {
+            "template_id": template_id,
+            "template_version": 1,
+            "title": title,
+            "definition": definition,
+        }
+
+    with TestClient(
+        create_app(central, template_publishers=frozenset({"keyworker"})),
+        base_url="https://central.test",
+    ) as api:
+        keyworker, supervisor = sign_in(api, "kwa1"), sign_in(api, "sva")
+        [by_keyworker] = push(
+            api, keyworker, op("form_template", new_id(), custom("team_huddle", "Team huddle"))
+        )
+        [by_supervisor] = push(
+            api, supervisor, op("form_template", new_id(), custom("other", "Other"))
+        )
+        broken = custom("broken", "Broken")
+        broken["definition"] = {**broken["definition"], "sections": "not a list"}
+        [invalid] = push(api, keyworker, op("form_template", new_id(), broken))
+        [mismatched] = push(
+            api,
+            keyworker,
+            op("form_template", new_id(), {**custom("third", "Third"), "title": "Else"}),
+        )
+    assert by_keyworker["status"] == "accepted"
+    assert by_supervisor["status"] == "rejected" and "only keyworker" in by_supervisor["reason"]
+    assert invalid["status"] == "rejected" and "not valid (sections" in invalid["reason"]
+    assert mismatched["status"] == "rejected" and "differ" in mismatched["reason"]
+    parser = build_parser()
+    assert parser.parse_args(
+        ["serve", "--template-publishers", "supervisor,clinician"]
+    ).template_publishers == frozenset({"supervisor", "clinician"})
+    with pytest.raises(SystemExit):
+        parser.parse_args(["serve", "--template-publishers", "admin"])

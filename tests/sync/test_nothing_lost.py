@@ -493,3 +493,58 @@ def test_pushes_are_split_to_fit_the_central_stores_limit_and_an_oversized_chang
             assert len({r.data["narrative"].split("\n")[0] for r in sent}) == 20
         finally:
             store.close()
+
+
+def test_an_administrator_merges_two_records_of_one_young_person(
+    team: Database,
+    laptop: Callable[[str], Laptop],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from keyworker_app.server import cli as server_cli
+
+    sheet = (
+        "reference,given_name,family_name,date_of_birth,team\n{ref},Noor,Ali,2009-03-03,{team}\n"
+    )
+    with team.session() as session, session.begin():
+        for ref, team_name in (("N100", "A"), ("N100-B", "A"), ("N200", "B")):
+            import_central(
+                session, parse_caseload_csv(sheet.format(ref=ref, team=team_name).encode())
+            )
+    a1, a2 = laptop("kwa1"), laptop("kwa2")
+    run(a1)
+    run(a2)
+    add_contact(
+        a1.store,
+        person(a1, "N100-B").id,
+        ContactDetails(ContactType.PHONE, "Noor's call, on the duplicate.", occurred_at=WHEN),
+        finalise=True,
+    )
+    run(a1)
+    where = (
+        ["--database", team.url]
+        if team.url.startswith("postgresql")
+        else [
+            "--data-dir",
+            str(Path(team.url.removeprefix("sqlite:///")).parent),
+        ]
+    )
+    capsys.readouterr()
+    assert server_cli.main([*where, "merge", "N100", "N200"]) == 1
+    assert "different teams" in capsys.readouterr().err
+    assert server_cli.main([*where, "merge", "N100", "N100-B"]) == 0
+    assert "Merged N100-B into N100: 1 record moved" in capsys.readouterr().out
+    for device in (a1, a2):
+        run(device)
+        with device.store.reading() as session:
+            people = {p.reference: p for p in session.scalars(select(YoungPerson)) if not p.deleted}
+            [call] = session.scalars(
+                select(Contact).where(Contact.narrative == "Noor's call, on the duplicate.")
+            ).all()
+        assert "N100-B" not in people and call.young_person_id == people["N100"].id
+    # The duplicate's reference is free again on the central store.
+    with team.session() as session, session.begin():
+        again = import_central(
+            session, parse_caseload_csv(sheet.format(ref="N100-B", team="A").encode())
+        )
+    assert again.created == 1
