@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyworker_app.server.models import Account, Record, Restriction
+from keyworker_app.server.records import SHARED_TYPES
 
 CASE_ROLES = frozenset({"keyworker", "clinician", "supervisor"})
 
@@ -79,3 +80,19 @@ def can_see_record(
     person = session.get(Record, ("young_person", record.young_person_id))
     team_id = person.team_id if person is not None else record.team_id
     return can_see_young_person(session, viewer, record.young_person_id, team_id)
+
+
+def sees_record(
+    viewer: Viewer,
+    visible: set[str],
+    record_type: str,
+    young_person_id: str | None,
+    team_id: str | None,
+) -> bool:
+    """A young person's records go to those who may see the young person; a team's own records
+    (team forms, team actions) to the team; teams, workers and templates to every case worker."""
+    if young_person_id is not None:
+        return young_person_id in visible
+    if viewer.role not in CASE_ROLES:
+        return False
+    return record_type in SHARED_TYPES or (team_id is not None and team_id == viewer.team_id)

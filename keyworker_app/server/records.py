@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from keyworker_app.server.database import queue_change
 from keyworker_app.server.models import ChangeEntry, Record, RecordVersion
+from keyworker_app.sync.protocol import Change
 
 # Records that belong to no young person and are visible to everyone signed in.
 SHARED_TYPES = frozenset({"team", "staff", "form_template"})
@@ -188,3 +189,15 @@ def changed_by_others(
                 if before.data.get(name) != after.data.get(name)
             }
     return changed
+
+
+def as_change(record: Record) -> Change:
+    return Change(
+        record_type=record.record_type,
+        record_id=record.record_id,
+        version=record.version,
+        deleted=record.deleted,
+        data=record.data,
+        updated_at=record.updated_at,
+        updated_by=record.updated_by,
+    )
