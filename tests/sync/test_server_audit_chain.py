@@ -18,6 +18,7 @@ from keyworker_app.domain.caseload_csv import parse_caseload_csv
 from keyworker_app.domain.vocabulary import ContactType
 from keyworker_app.security.audit_chain import GENESIS
 from keyworker_app.server import accounts, cli
+from keyworker_app.server.app import create_app
 from keyworker_app.server.audit_log import AuditCheck, audit, event_hash, verify_server_audit
 from keyworker_app.server.database import Database
 from keyworker_app.server.importing import import_central
@@ -62,7 +63,7 @@ def events(central: Database) -> list[ServerAudit]:
         return list(session.scalars(select(ServerAudit).order_by(ServerAudit.seq)))
 
 
-def record_and_sync(device: Laptop, note: str) -> None:
+def record_and_sync(device: Laptop, note: str, client: TestClient | None = None) -> None:
     with device.store.reading() as session:
         young_person = session.scalars(select(YoungPerson.id)).first()
     assert young_person is not None
@@ -72,7 +73,8 @@ def record_and_sync(device: Laptop, note: str) -> None:
         ContactDetails(ContactType.PHONE, note, occurred_at=datetime(2026, 10, 1, tzinfo=UTC)),
         finalise=True,
     )
-    report = sync(device.store, transport=device.transport)
+    transport = client._transport if client is not None else device.transport
+    report = sync(device.store, transport=transport)
     assert report.rejected == 0, report
 
 
@@ -129,6 +131,18 @@ def test_a_rolled_back_transaction_leaves_no_event_and_no_gap(team: Database) ->
     assert [event.seq for event in chain] == list(range(1, before + 2))
     assert chain[-1].detail == {"young_person": "yp1", "allow": ["kwa1"]}
     assert verify(team).holds
+
+
+def test_a_transaction_with_many_events_chains_them_all(team: Database) -> None:
+    """A push refusing many changes audits each: more than one statement's worth of events."""
+    before = len(events(team))
+    with team.session() as session, session.begin():
+        for n in range(1200):
+            audit(session, "kwa1", "push_rejected", "d1", record_id=f"r{n}", reason="refused")
+    chain = events(team)
+    assert [event.seq for event in chain] == list(range(1, before + 1201))
+    assert chain[-1].detail == {"record_id": "r1199", "reason": "refused"}
+    assert verify(team) == AuditCheck(before + 1200, None)
 
 
 def _delete(seqs: list[int]) -> Callable[[Database], None]:
@@ -241,17 +255,20 @@ def test_concurrent_syncs_and_writers_leave_one_unbroken_chain(
     start = threading.Barrier(len(devices) + 2)
 
     def syncing(device: Laptop) -> None:
+        # Each thread its own client (the test client's event loop is not shared across
+        # threads); all of them serve the one central store.
         try:
-            start.wait()
-            for n in range(4):
-                record_and_sync(device, f"Visit {n}.")
+            with TestClient(create_app(team), base_url="https://central.test") as client:
+                start.wait(timeout=300)  # one that failed must not hang the rest
+                for n in range(4):
+                    record_and_sync(device, f"Visit {n}.", client)
         except BaseException as error:  # noqa: BLE001 - reported by the main thread
             failures.append(error)
 
     def auditing(name: str) -> None:
         # Several events per transaction, from sessions committing alongside the requests.
         try:
-            start.wait()
+            start.wait(timeout=300)  # one that failed must not hang the rest
             for n in range(15):
                 with team.session() as session, session.begin():
                     for k in range(3):
