@@ -8,6 +8,11 @@ Opening needs the passphrase *and* the device secret in this account's OS keyrin
 code alone unwraps the data key when the keyring secret is lost or the passphrase forgotten; then
 a new device secret and passphrase are enrolled. Changing the passphrase re-wraps the data key and
 leaves the store untouched. The wrapped keys live in a small JSON sidecar written atomically.
+
+Each wrap carries a SHA-256 of its own bytes (and of what unwrapping it depends on), written with
+it: a wrong passphrase and a damaged wrap both fail AES-GCM's authentication, and the checksum
+tells them apart, so damage is not counted as a wrong guess. Key files from before the checksum
+have none and behave as they always did.
 """
 
 from __future__ import annotations
@@ -56,6 +61,10 @@ class KeyFileDamaged(SecurityError):
     pass
 
 
+class KeyWrapDamaged(KeyFileDamaged):
+    """A wrap no longer matches its checksum: no passphrase or code can open it."""
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -83,17 +92,27 @@ class Wrapped:
     salt: bytes
     nonce: bytes
     ciphertext: bytes
+    # Hex SHA-256 from _wrap_checksum, set when the wrap is made; None in older key files.
+    sha256: str | None = None
 
     def as_dict(self) -> dict[str, str]:
-        return {
+        body = {
             "salt": _b64(self.salt),
             "nonce": _b64(self.nonce),
             "ciphertext": _b64(self.ciphertext),
         }
+        if self.sha256 is not None:
+            body["sha256"] = self.sha256
+        return body
 
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> Wrapped:
-        return cls(_unb64(data["salt"]), _unb64(data["nonce"]), _unb64(data["ciphertext"]))
+        checksum = data.get("sha256")
+        if checksum is not None and not isinstance(checksum, str):
+            raise TypeError("sha256")
+        return cls(
+            _unb64(data["salt"]), _unb64(data["nonce"]), _unb64(data["ciphertext"]), checksum
+        )
 
 
 @dataclass
@@ -167,9 +186,34 @@ def _recovery_kek(code: str, salt: bytes) -> bytes:
     ).digest()
 
 
-def _wrap(kek: bytes, data_key: bytes, salt: bytes, aad: bytes) -> Wrapped:
+def _wrap_checksum(wrapped: Wrapped, aad: bytes, kdf: Argon2Params | None) -> str:
+    """SHA-256 over the wrap and everything else unwrapping it reads from the key file (the
+    store id and slot in ``aad``, the KDF parameters for the passphrase).
+
+    Not a secret, and no defence against someone who can rewrite the file (they could rewrite
+    this too); it only tells accidental damage apart from a wrong passphrase.
+    """
+    digest = hashlib.sha256(b"keyworker/wrap-checksum/v1")
+    kdf_bytes = json.dumps(kdf.as_dict(), sort_keys=True).encode() if kdf else b""
+    for part in (aad, kdf_bytes, wrapped.salt, wrapped.nonce, wrapped.ciphertext):
+        digest.update(len(part).to_bytes(4, "big") + part)
+    return digest.hexdigest()
+
+
+def _intact(wrapped: Wrapped, aad: bytes, kdf: Argon2Params | None) -> bool:
+    # No checksum (a key file from before it existed): cannot tell, so try the secret as before.
+    if wrapped.sha256 is None:
+        return True
+    return hmac.compare_digest(wrapped.sha256, _wrap_checksum(wrapped, aad, kdf))
+
+
+def _wrap(
+    kek: bytes, data_key: bytes, salt: bytes, aad: bytes, kdf: Argon2Params | None = None
+) -> Wrapped:
     nonce = os.urandom(12)
-    return Wrapped(salt, nonce, AESGCM(kek).encrypt(nonce, data_key, aad))
+    wrapped = Wrapped(salt, nonce, AESGCM(kek).encrypt(nonce, data_key, aad))
+    wrapped.sha256 = _wrap_checksum(wrapped, aad, kdf)
+    return wrapped
 
 
 def _unwrap(kek: bytes, wrapped: Wrapped, aad: bytes) -> bytes:
@@ -204,6 +248,7 @@ def create_keys(
             data_key,
             p_salt,
             _aad(store_id, "passphrase"),
+            params,
         ),
         recovery=_wrap(
             _recovery_kek(recovery_code, r_salt), data_key, r_salt, _aad(store_id, "recovery")
@@ -217,9 +262,24 @@ def create_keys(
     return data_key, recovery_code
 
 
+def check_passphrase_wrap(data_dir: Path, key_file: KeyFile) -> None:
+    """Raise KeyWrapDamaged when the passphrase wrap no longer matches its checksum.
+
+    Checked before any passphrase is tried, and then none is: a changed checksum must not let
+    guesses against the real wrap go uncounted.
+    """
+    if not _intact(key_file.passphrase, _aad(key_file.store_id, "passphrase"), key_file.kdf):
+        raise KeyWrapDamaged(
+            f"The key file in {data_dir} is damaged (its passphrase wrap no longer matches its "
+            "checksum); unlock with your recovery code (Use recovery code… on the unlock "
+            "screen, or `keyworker recover`) or restore keys.json from a backup."
+        )
+
+
 def unlock_with_passphrase(data_dir: Path, passphrase: str, secrets: DeviceSecrets) -> bytes:
-    """The data key, or WrongPassphrase / DeviceSecretMissing. Writes nothing."""
+    """The data key, or WrongPassphrase / KeyWrapDamaged / DeviceSecretMissing. Writes nothing."""
     key_file = KeyFile.read(data_dir)
+    check_passphrase_wrap(data_dir, key_file)
     device_secret = secrets.get(key_file.store_id)
     if device_secret is None:
         raise DeviceSecretMissing(
@@ -235,8 +295,14 @@ def unlock_with_passphrase(data_dir: Path, passphrase: str, secrets: DeviceSecre
 
 
 def unlock_with_recovery_code(data_dir: Path, code: str) -> bytes:
-    """The data key from the recovery code alone, or WrongRecoveryCode. Writes nothing."""
+    """The data key from the recovery code alone, or WrongRecoveryCode / KeyWrapDamaged.
+    Writes nothing."""
     key_file = KeyFile.read(data_dir)
+    if not _intact(key_file.recovery, _aad(key_file.store_id, "recovery"), None):
+        raise KeyWrapDamaged(
+            f"The key file in {data_dir} is damaged (its recovery wrap no longer matches its "
+            "checksum); unlock with your passphrase, or restore keys.json from a backup."
+        )
     try:
         kek = _recovery_kek(code, key_file.recovery.salt)
         return _unwrap(kek, key_file.recovery, _aad(key_file.store_id, "recovery"))
@@ -254,7 +320,9 @@ def _enrol_passphrase(
 ) -> None:
     salt = os.urandom(16)
     kek = _passphrase_kek(passphrase, device_secret, salt, key_file.kdf)
-    key_file.passphrase = _wrap(kek, data_key, salt, _aad(key_file.store_id, "passphrase"))
+    key_file.passphrase = _wrap(
+        kek, data_key, salt, _aad(key_file.store_id, "passphrase"), key_file.kdf
+    )
     key_file.write(data_dir)
 
 
@@ -281,8 +349,14 @@ def recover(data_dir: Path, code: str, new_passphrase: str, secrets: DeviceSecre
     # recovery code still working and the old wrap untouched on disk.
     salt = os.urandom(16)
     kek = _passphrase_kek(new_passphrase, device_secret, salt, key_file.kdf)
-    new_wrap = _wrap(kek, data_key, salt, _aad(key_file.store_id, "passphrase"))
+    new_wrap = _wrap(kek, data_key, salt, _aad(key_file.store_id, "passphrase"), key_file.kdf)
     secrets.put(key_file.store_id, device_secret)
     key_file.passphrase = new_wrap
     key_file.write(data_dir)
     return data_key
+
+
+def key_check_value(data_key: bytes) -> str:
+    """HMAC(data key, a fixed label): whether a data key is the one a caseload was made with,
+    checked without the database file. Safe to keep in clear: it reveals nothing of the key."""
+    return hmac.new(data_key, b"keyworker key check", hashlib.sha256).hexdigest()

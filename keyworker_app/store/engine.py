@@ -48,6 +48,9 @@ def open_connection(path: Path, key: bytes) -> Any:
     driver = _driver()
     conn = driver.connect(str(path), check_same_thread=False, isolation_level=None)
     try:
+        # SQLCipher prints its own lines to stderr for a wrong key or a damaged page ("hmac check
+        # failed for pgno=1"); the failure is reported as one of our sentences instead.
+        conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         row = conn.execute("PRAGMA cipher_version").fetchone()
         if not row or not row[0]:
