@@ -53,19 +53,7 @@ def keep_device_audit(
         )
     for seq, why in broken[:20]:
         audit(session, account.user_name, "device_chain_broken", device.id, seq=seq, why=why)
-    head = session.execute(
-        select(DeviceAudit.seq, DeviceAudit.event)
-        .where(DeviceAudit.device_id == device.id)
-        .order_by(DeviceAudit.seq.desc())
-        .limit(1)
-    ).first()
-    if head is None and not request.audit:
-        return None
-    seq, hash_ = (head[0], head[1]["hash"]) if head is not None else (0, GENESIS)
-    newest = max(request.audit, key=lambda e: e.seq, default=None)
-    if newest is not None and newest.seq >= seq:  # not flushed yet: this request's own events
-        seq, hash_ = newest.seq, newest.hash
-    return AuditAnchor(seq=seq, hash=hash_, anchored_at=now())
+    return device_anchor(session, device)  # the query flushes this request's own events first
 
 
 def _link(device_id: str, event: DeviceAuditEvent, previous: str) -> AuditLink:

@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 
 from keyworker_app.server.access import allowed_for
 from keyworker_app.server.accounts import audit
-from keyworker_app.server.database import queue_change
-from keyworker_app.server.models import ChangeEntry, Conflict, Record
-from keyworker_app.server.records import write_record
+from keyworker_app.server.models import Conflict, Record
+from keyworker_app.server.records import announce_conflict, write_record
 
 
 class MergeRefused(Exception):
@@ -76,16 +75,7 @@ def merge_young_people(
         select(Conflict).where(Conflict.young_person_id == other.record_id)
     ):
         conflict.young_person_id = kept.record_id
-        queue_change(
-            session,
-            ChangeEntry(
-                kind="conflict",
-                record_type=conflict.record_type,
-                record_id=conflict.id,
-                young_person_id=kept.record_id,
-                team_id=conflict.team_id,
-            ),
-        )
+        announce_conflict(session, conflict)
     write_record(
         session, "young_person", other.record_id, {**other.data, "deleted": True}, actor=actor
     )

@@ -18,12 +18,10 @@ from sqlalchemy.orm import Session
 from keyworker_app.domain.ids import new_id
 from keyworker_app.server.access import Viewer, sees_record, visible_young_people
 from keyworker_app.server.accounts import audit
-from keyworker_app.server.database import queue_change
 from keyworker_app.server.device_audit import keep_device_audit
 from keyworker_app.server.models import (
     Account,
     AppliedOp,
-    ChangeEntry,
     Conflict,
     Device,
     Record,
@@ -43,6 +41,7 @@ from keyworker_app.server.push_checks import (
 from keyworker_app.server.records import (
     SHARED_TYPES,
     ReferenceTaken,
+    announce_conflict,
     as_change,
     changed_by_others,
     forget_prefetch,
@@ -99,16 +98,7 @@ def _conflict(
         status="open",
     )
     session.add(conflict)
-    queue_change(
-        session,
-        ChangeEntry(
-            kind="conflict",
-            record_type=record.record_type,
-            record_id=conflict.id,
-            young_person_id=record.young_person_id,
-            team_id=record.team_id,
-        ),
-    )
+    announce_conflict(session, conflict)
     return conflict
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from keyworker_app.server.database import queue_change
-from keyworker_app.server.models import ChangeEntry, Record, RecordVersion
+from keyworker_app.server.models import ChangeEntry, Conflict, Record, RecordVersion
 from keyworker_app.sync.protocol import Change
 
 # Records that belong to no young person and are visible to everyone signed in.
@@ -148,6 +148,20 @@ def _claim_reference(
         reference_claims.reference_key(new)
     ):
         reference_claims.release(session, old, record_id)
+
+
+def announce_conflict(session: Session, conflict: Conflict) -> None:
+    """Put a conflict (new, moved or settled) in the change feed for those who see it."""
+    queue_change(
+        session,
+        ChangeEntry(
+            kind="conflict",
+            record_type=conflict.record_type,
+            record_id=conflict.id,
+            young_person_id=conflict.young_person_id,
+            team_id=conflict.team_id,
+        ),
+    )
 
 
 def _follow_team_move(session: Session, young_person_id: str, team_id: str | None) -> None:

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from keyworker_app.domain.ids import new_id
 from keyworker_app.server.access import Viewer, sees_record, visible_young_people
 from keyworker_app.server.accounts import audit
-from keyworker_app.server.database import queue_change
 from keyworker_app.server.device_audit import device_anchor
 from keyworker_app.server.models import (
     Account,
@@ -30,6 +29,7 @@ from keyworker_app.server.push import push
 from keyworker_app.server.records import (
     SHARED_TYPES,
     ReferenceTaken,
+    announce_conflict,
     as_change,
     now,
     write_record,
@@ -226,16 +226,7 @@ def resolve(
     conflict.status = "resolved"
     conflict.resolved_by = account.user_name
     conflict.resolution = chosen
-    queue_change(
-        session,
-        ChangeEntry(
-            kind="conflict",
-            record_type=conflict.record_type,
-            record_id=conflict.id,
-            young_person_id=conflict.young_person_id,
-            team_id=conflict.team_id,
-        ),
-    )
+    announce_conflict(session, conflict)
     audit(session, account.user_name, "resolve_conflict", device.id, conflict=conflict.id, how=how)
     return _conflict_info(conflict)
 
