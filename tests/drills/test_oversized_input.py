@@ -27,21 +27,29 @@ PEAK_LIMIT = 250 * 1024 * 1024
 pytestmark = pytest.mark.skipif(not hasattr(os, "wait4"), reason="needs os.wait4 (Unix)")
 
 
+# Started from a small Python rather than from pytest: on Linux a process's peak counts the
+# memory of the process it was forked from, and pytest's own is large after many tests.
+MEASURE = (
+    "import os, subprocess, sys\n"
+    "child = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)\n"
+    "_, status, usage = os.wait4(child.pid, 0)\n"
+    "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)\n"
+)
+
+
 def peak_of(command: list[str], tmp_path: Path, env: dict[str, str]) -> tuple[int, str, int]:
     """Run ``command``; its exit code, standard error and peak resident set in bytes."""
-    err = tmp_path / "stderr.txt"
-    with err.open("wb") as stderr:
-        child = subprocess.Popen(
-            command,
-            env={**env, "PYTHONPATH": str(ROOT)},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-        _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
+    measured = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command],
+        env={**env, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    code, peak = (int(n) for n in measured.stdout.split())
     scale = 1 if sys.platform == "darwin" else 1024  # macOS counts bytes, Linux kilobytes
-    return child.returncode, err.read_text(), usage.ru_maxrss * scale
+    return code, measured.stderr, peak * scale
 
 
 @pytest.fixture

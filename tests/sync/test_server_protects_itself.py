@@ -264,3 +264,13 @@ def test_an_unexpected_bug_is_logged_by_class_and_place_never_its_message(
     assert "test_server_protects_itself.py" in message and " in push" in message
     assert line.exc_info is None  # no traceback text: it would print the message
     assert "SYNTHETIC-NOTE" not in caplog.text and NAME not in caplog.text
+
+
+def test_serve_takes_the_limit_in_whole_megabytes() -> None:
+    from keyworker_app.server.cli import build_parser
+
+    assert build_parser().parse_args(["serve"]).max_body_mb == 16
+    assert build_parser().parse_args(["serve", "--max-body-mb", "64"]).max_body_mb == 64
+    for bad in ("0", "-1", "1.5", "lots"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["serve", "--max-body-mb", bad])
