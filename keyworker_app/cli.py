@@ -515,6 +515,7 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
 def _conflict_json(conflict: Any, names: dict[str, str]) -> dict[str, Any]:
     return {
         "id": conflict.id,
+        "kind": conflict.kind,
         "record_type": conflict.record_type,
         "record_id": conflict.record_id,
         "young_person": names.get(conflict.young_person_id or ""),
@@ -555,6 +556,13 @@ def cmd_conflicts(ctx: Context, args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     for item in body:
+        if item["kind"] == "proposal":
+            say(
+                f"{item['id']}  {item['young_person'] or '-'} {item['field']}: "
+                f"{item['other']['by']} changed it after {item['kept']['by']} finalised it "
+                f"({item['other']['value']!r}); --keep addendum adds it, --keep kept leaves it"
+            )
+            continue
         say(
             f"{item['id']}  {item['young_person'] or '-'} {item['field']}: "
             f"kept {item['kept']['value']!r} ({item['kept']['by']}), "
