@@ -537,3 +537,67 @@ def test_the_organisation_names_who_publishes_templates(central: Database) -> No
     ).template_publishers == frozenset({"supervisor", "clinician"})
     with pytest.raises(SystemExit):
         parser.parse_args(["serve", "--template-publishers", "admin"])
+
+
+def test_a_finalised_form_cannot_be_rewritten_through_the_api(
+    central: Database, api: TestClient
+) -> None:
+    people = ids(central)
+    amir, ben = sign_in(api, "kwa1"), sign_in(api, "kwa2")
+    definition = load_library([forms_dir()]).templates[("safety_plan", 1)].definition
+    form_id = new_id()
+    template, form = push(
+        api,
+        amir,
+        op(
+            "form_template",
+            new_id(),
+            {
+                "template_id": definition.id,
+                "template_version": definition.version,
+                "title": definition.title,
+                "definition": definition.as_json(),
+            },
+        ),
+        op(
+            "form_response",
+            form_id,
+            {
+                "young_person_id": people["A001"],
+                "template_id": definition.id,
+                "template_version": definition.version,
+                "answers": {"triggers": "Arguments at home"},
+                "status": "final",
+                "finalised_by": "kwa2",
+            },
+        ),
+    )
+    assert (template["status"], form["status"]) == ("accepted", "accepted")
+    stored = record(central, "form_response", form_id)
+    assert (stored["author"], stored["finalised_by"]) == ("kwa1", "kwa1")
+    [rewrite] = push(
+        api,
+        ben,
+        op(
+            "form_response",
+            form_id,
+            {"answers": {"triggers": "Rewritten by Ben"}, "status": "draft"},
+            operation="update",
+            base_version=1,
+        ),
+    )
+    assert rewrite["status"] == "conflict"
+    after = record(central, "form_response", form_id)
+    assert (after["answers"], after["status"]) == ({"triggers": "Arguments at home"}, "final")
+    [moved] = push(
+        api,
+        ben,
+        op(
+            "form_response",
+            form_id,
+            {"template_version": 2},
+            operation="update",
+            base_version=1,
+        ),
+    )
+    assert moved["status"] == "rejected" and "cannot be changed" in moved["reason"]
