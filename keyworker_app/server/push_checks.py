@@ -16,6 +16,7 @@ from typing import Any
 from keyworker_app.server.access import CASE_ROLES, Viewer
 from keyworker_app.server.models import Record
 from keyworker_app.server.records import get_record, now
+from keyworker_app.store.models import BOOKKEEPING_FIELDS
 from keyworker_app.store.record_schema import (
     RecordRules,
     problem_in_patch,
@@ -74,8 +75,7 @@ def _kind(record_type: str) -> str:
 
 
 def content_of(op: PushOp) -> dict[str, Any]:
-    from keyworker_app.store.models import BOOKKEEPING_FIELDS
-
+    """The patch without the bookkeeping a laptop sends along (versions, who and when)."""
     return {k: v for k, v in op.patch.items() if k not in BOOKKEEPING_FIELDS}
 
 

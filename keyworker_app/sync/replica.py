@@ -21,6 +21,8 @@ from keyworker_app.store.models import (
     SYNCABLE_MODELS,
     FormTemplate,
     OutboxEntry,
+    RefusedChange,
+    SetAsideChange,
     StoreSetting,
     SyncConflict,
     YoungPerson,
@@ -184,9 +186,11 @@ def apply_page(
 def young_people_with_local_work(session: Any) -> set[str]:
     """Young people this laptop holds work for that the central store has not accepted: changes
     waiting to be sent, or refused ones. Their records stay, whatever a pull says."""
-    from keyworker_app.store.models import RefusedChange
-
-    refused = set(session.scalars(select(RefusedChange.young_person_id)))
+    refused = {
+        young_person_id
+        for young_person_id in session.scalars(select(RefusedChange.young_person_id))
+        if young_person_id is not None
+    }
     waiting: set[str] = set()
     for record_type, record_id, patch in session.execute(
         select(OutboxEntry.record_type, OutboxEntry.record_id, OutboxEntry.patch)
@@ -200,7 +204,7 @@ def young_people_with_local_work(session: Any) -> set[str]:
                 )
         if isinstance(owner, str):
             waiting.add(owner)
-    return (refused | waiting) - {None}  # type: ignore[operator]
+    return refused | waiting
 
 
 def write_changes(session: Any, changes: Sequence[Change]) -> PageResult:
@@ -313,8 +317,6 @@ def _refusal(error: IntegrityError) -> str:
 
 
 def _set_aside(session: Any, change: Change, reason: str) -> None:
-    from keyworker_app.store.models import SetAsideChange
-
     table = SetAsideChange.__table__
     session.execute(
         delete(table).where(
@@ -339,8 +341,6 @@ def _set_aside(session: Any, change: Change, reason: str) -> None:
 
 
 def _no_longer_aside(session: Any, record_type: str, ids: list[str]) -> None:
-    from keyworker_app.store.models import SetAsideChange
-
     table = SetAsideChange.__table__
     for start in range(0, len(ids), 500):
         session.execute(
@@ -354,8 +354,6 @@ def _no_longer_aside(session: Any, record_type: str, ids: list[str]) -> None:
 def retry_set_aside(store: Store) -> int:
     """Try again every record set aside at an earlier pull (its parent may have arrived, the
     clashing reference may have gone); returns how many now applied."""
-    from keyworker_app.store.models import SetAsideChange
-
     with store.unit_of_work(record_outbox=False) as uow:
         session = uow.session
         waiting = list(session.scalars(select(SetAsideChange)))
@@ -415,8 +413,6 @@ def _adopt_central(
     When the central store sends one with the same name, the laptop's copy gives way: its
     records point at the central one, and the local copy (never accepted centrally) goes.
     Returns the rows still to write."""
-    from keyworker_app.store.models import RefusedChange
-
     model = RECORD_TYPES[record_type]
     table = model.__table__
     key = _NATURAL_KEY[record_type]
