@@ -164,8 +164,10 @@ def apply_page(
         result = write_changes(session, [c for c in changes if c.record_id not in pending])
         for conflict in conflicts:
             _store_conflict(session, conflict)
-        kept = young_people_with_local_work(session)
-        gone = [young_person_id for young_person_id in removed if young_person_id not in kept]
+        gone = list(removed)
+        if gone:
+            kept = young_people_with_local_work(session)
+            gone = [young_person_id for young_person_id in gone if young_person_id not in kept]
         for young_person_id in gone:
             remove_young_person(session, young_person_id)
         put_setting(session, CURSOR, str(cursor))
