@@ -12,6 +12,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.ids import new_id
+from keyworker_app.store.changes import ChangeAnnouncer
 from keyworker_app.store.engine import StoreError, create_store_engine
 from keyworker_app.store.models import StoreSetting
 from keyworker_app.store.schema import bring_up_to_date, upgrade
@@ -31,6 +32,8 @@ class Store:
         self.device_id = settings["device_id"]
         self.user_name = settings.get("user_name") or "unknown"
         self.migrated_from_backup: Path | None = None
+        # Announced after every commit: what changed (store/changes.py).
+        self.changes = ChangeAnnouncer()
 
     @staticmethod
     def db_path(data_dir: Path) -> Path:

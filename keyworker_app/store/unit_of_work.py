@@ -26,6 +26,7 @@ from keyworker_app.domain.dates import utc_now
 from keyworker_app.domain.ids import new_id
 from keyworker_app.domain.vocabulary import RecordStatus
 from keyworker_app.security.audit_chain import GENESIS, AuditLink, link_hash
+from keyworker_app.store.changes import change_of
 from keyworker_app.store.engine import StoreError
 from keyworker_app.store.models import (
     BOOKKEEPING_FIELDS,
@@ -122,6 +123,9 @@ class _Changes:
     audit: list[_PendingAudit] = field(default_factory=list)
     to_index: dict[str, Syncable | SearchDocument] = field(default_factory=dict)
     inserted_ids: set[str] = field(default_factory=set)
+    # (record type, young person id) of everything written: announced after the commit.
+    touched: set[tuple[str, str | None]] = field(default_factory=set)
+    bookkeeping: bool = False
 
 
 def _young_person_of(record: Syncable) -> str | None:
@@ -170,6 +174,15 @@ class UnitOfWork:
     def get(self, model: type[T], record_id: str) -> T | None:
         record = self.session.get(model, record_id)
         return None if record is None or record.deleted else record
+
+    def mark_changed(self, kind: str | None = None, young_person_id: str | None = None) -> None:
+        """Say what this unit of work changed that the store's own bookkeeping does not see:
+        records written by bulk statements (a pulled page), or, with no kind, bookkeeping such
+        as conflicts, refused changes and sync settings. Announced after the commit."""
+        if kind is None:
+            self._changes.bookkeeping = True
+        else:
+            self._changes.touched.add((kind, young_person_id))
 
     def allow_correction(self, record: Syncable) -> None:
         """Let ``record`` change although it is finalised: only for a record the central store
@@ -307,6 +320,7 @@ class UnitOfWork:
         now: datetime,
         detail: dict[str, Any],
     ) -> None:
+        self._changes.touched.add((record_type, young_person_id))
         if self.record_outbox:
             self._changes.outbox.append(
                 {
@@ -410,6 +424,11 @@ class UnitOfWork:
             self._append_audit(changes.audit)
         session.commit()
         self._changes = _Changes()
+        change = change_of(
+            changes.touched, sync=not self.record_outbox, bookkeeping=changes.bookkeeping
+        )
+        if change is not None:
+            self.store.changes.announce(change)
 
     def _append_audit(self, pending: list[_PendingAudit]) -> None:
         # BEGIN IMMEDIATE holds the write lock, so nobody else can extend the chain meanwhile.

@@ -114,6 +114,7 @@ class SyncReport:
 def _write_setting(store: Store, key: str, value: str) -> None:
     with store.unit_of_work(record_outbox=False) as uow:
         put_setting(uow.session, key, value)
+        uow.mark_changed()  # the sync status shows it
         uow.commit()
 
 
@@ -287,6 +288,7 @@ def keep_sign_in(store: Store, server: str, tokens: Tokens) -> None:
         put_setting(uow.session, SYNC_USER, tokens.user.user_name)
         put_setting(uow.session, "user_name", tokens.user.user_name)
         uow.audit("sync_login", detail={"server": server.rstrip("/")})
+        uow.mark_changed()
         uow.commit()
     store.user_name = tokens.user.user_name
 
@@ -464,7 +466,9 @@ def push_outbox(store: Store, connection: Connection, report: SyncReport) -> Non
                 keep_refused(uow.session, op, result)
             current = [result.current for _, result in refused if result.current is not None]
             if current:
-                write_changes(uow.session, current)
+                for kind, young_person_id in write_changes(uow.session, current).touched:
+                    uow.mark_changed(kind, young_person_id)
+            uow.mark_changed()  # what is waiting to be sent, and what was refused
             if audit:
                 put_setting(uow.session, AUDIT_SENT, str(audit[-1].seq))
             if response.anchor is not None:
@@ -502,6 +506,7 @@ def _keep_too_large(
         _drop_from_outbox(uow.session, seqs)
         keep_refused(uow.session, op, result)
         uow.audit("sync_rejected", detail={"count": 1, "too_large": True})
+        uow.mark_changed()
         uow.commit()
     report.rejected += 1
     report.rejections.append(f"{op.record_type} {op.record_id}: {result.reason}")

@@ -236,6 +236,7 @@ def resend(
             _resend_one(uow, row, corrections if row.seq in corrected else {})
             session.delete(row)
         uow.audit("resend_refused", detail={"changes": len(picked)})
+        uow.mark_changed()
         uow.commit()
         return len(picked)
 
@@ -277,6 +278,7 @@ def discard(store: Store, numbers: list[int]) -> int:
                 detail={"record_type": row.record_type, "record_id": row.record_id},
             )
             uow.session.delete(row)
+        uow.mark_changed()
         uow.commit()
         return len(picked)
 

@@ -145,6 +145,7 @@ ORDER = {model.__tablename__: n for n, model in enumerate(SYNCABLE_MODELS)}
 class PageResult:
     written: int = 0
     set_aside: list[tuple[Change, str]] = field(default_factory=list)
+    touched: set[tuple[str, str | None]] = field(default_factory=set)  # (kind, young person)
 
 
 def apply_page(
@@ -164,12 +165,16 @@ def apply_page(
         result = write_changes(session, [c for c in changes if c.record_id not in pending])
         for conflict in conflicts:
             _store_conflict(session, conflict)
+            uow.mark_changed("sync_conflict", conflict.young_person_id)
         gone = list(removed)
         if gone:
             kept = young_people_with_local_work(session)
             gone = [young_person_id for young_person_id in gone if young_person_id not in kept]
         for young_person_id in gone:
             remove_young_person(session, young_person_id)
+            uow.mark_changed("young_person", young_person_id)
+        for kind, young_person_id in result.touched:
+            uow.mark_changed(kind, young_person_id)
         put_setting(session, CURSOR, str(cursor))
         if result.written or conflicts or gone or result.set_aside:
             uow.audit(
@@ -259,6 +264,13 @@ def write_changes(session: Any, changes: Sequence[Change]) -> PageResult:
                 for row in applied
             ]
         result.written += len(applied)
+        result.touched |= {
+            (
+                record_type,
+                row["id"] if record_type == "young_person" else row.get("young_person_id"),
+            )
+            for row in applied
+        }
         _no_longer_aside(session, record_type, [row["id"] for row in applied])
     if documents:
         reindex(session, documents)
@@ -379,6 +391,8 @@ def retry_set_aside(store: Store) -> int:
         for item in waiting:
             if _superseded(session, item):
                 session.delete(item)
+        for kind, young_person_id in result.touched:
+            uow.mark_changed(kind, young_person_id)
         if result.written:
             uow.audit("sync_set_aside_applied", detail={"records": result.written})
         uow.commit()
