@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from keyworker_app.domain.vocabulary import (
     Role,
 )
 from keyworker_app.reports.service_figures import financial_year, percent, service_figures
+from keyworker_app.reports.service_report import save_figures
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.models import Placement, Referral, Staff, Team, YoungPerson
 
@@ -252,6 +254,14 @@ def test_every_figure_matches_the_worked_answers(caseload: Store) -> None:
     result = figures(caseload, cap_default=3)
     assert result == EXPECTED
     assert json.loads(json.dumps(result)) == result  # plain JSON, nothing lost
+
+
+def test_the_json_file_keeps_its_keys_order_and_values(caseload: Store, tmp_path: Path) -> None:
+    # People's scripts read `keyworker service-report --json FILE`: the file is exactly the
+    # worked answers, key for key and in this order, with 0.0 and 0 kept apart.
+    out = tmp_path / "figures.json"
+    save_figures(figures(caseload, cap_default=3), out)
+    assert out.read_text(encoding="utf-8") == json.dumps(EXPECTED, indent=2) + "\n"
 
 
 def test_the_default_cap_is_twelve(caseload: Store) -> None:
