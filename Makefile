@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-long lint bench clean screenshots package
+.PHONY: run test test-long lint bench clean screenshots package docs
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Keyworker needs Python 3.11 or newer; install it and run make again." >&2; exit 1; }
@@ -64,3 +64,8 @@ package: $(STAMP)
 # The README's screenshots, rendered by `keyworker --screenshot` from the current code.
 screenshots: $(STAMP)
 	docs/make_screenshots.sh
+
+# The settings example (docs/keyworker.example.toml) and the IT guide's settings table, written
+# from keyworker_app/settings_catalogue.py; a test fails when they differ from it.
+docs: $(STAMP)
+	$(BIN)/python -m keyworker_app.settings_docs

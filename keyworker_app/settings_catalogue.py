@@ -269,8 +269,8 @@ CATALOGUE = Catalogue(
             "logo",
             Picture(),
             default=None,
-            summary="a PNG or JPEG, beside this file or a full path, scaled to fit 60 x 20 mm "
-            "on covers",
+            summary="a PNG or JPEG picture, beside the settings file or a full path, scaled "
+            "to fit 60 x 20 mm on covers",
             left_out="no logo",
             example="northshire-logo.png",
             example_active=False,
@@ -289,7 +289,7 @@ CATALOGUE = Catalogue(
             Address(),
             default=None,
             summary="the central store the first run signs in to (shown, not asked for) and "
-            "`keyworker login` uses without --server",
+            "`keyworker login` uses without `--server`",
             details="https:// only; plain http:// is refused except to the laptop itself "
             "(http://127.0.0.1:8765).",
             left_out="asked for at sign-in",
