@@ -167,7 +167,11 @@ class SettingNames:
             raise ValueError(f"must list settings from this file ({value!r})")
         names = [reading.current_name(v) if isinstance(v, str) else v for v in value]
         allowed = reading.catalogue.users_may_set
-        bad = [v for v, name in zip(value, names, strict=True) if name not in allowed]
+        bad = [
+            v
+            for v, name in zip(value, names, strict=True)
+            if not isinstance(name, str) or name not in allowed
+        ]
         if bad:
             raise ValueError(f"must list settings from this file ({bad!r})")
         return frozenset(names)

@@ -74,6 +74,9 @@ def test_a_missing_file_named_by_the_environment_is_an_error(
         ("[organisation]\nname = 42\n", "organisation.name must be some text"),
         ('[practice]\ntemplates = "all"\n', "practice.templates must be a list of template ids"),
         ("name = 'x'\n", "'name' must be a [section] heading"),
+        ('[users_may_change]\nsettings = ["organisation.nam"]\n', "must list settings from"),
+        ("[users_may_change]\nsettings = [{ key = 1 }]\n", "must list settings from this file"),
+        ('[users_may_change]\nsettings = "all"\n', "settings must list settings from this file"),
         ("[practice\n", "this is not valid TOML"),
     ],
 )  # fmt: skip
