@@ -165,15 +165,15 @@ class SettingNames:
     def check(self, value: object, reading: Reading) -> frozenset[str]:
         if not isinstance(value, list):
             raise ValueError(f"must list settings from this file ({value!r})")
-        names = [reading.current_name(v) if isinstance(v, str) else v for v in value]
-        allowed = reading.catalogue.users_may_set
-        bad = [
-            v
-            for v, name in zip(value, names, strict=True)
-            if not isinstance(name, str) or name not in allowed
-        ]
-        if bad:
-            raise ValueError(f"must list settings from this file ({bad!r})")
+        catalogue = reading.catalogue
+        unknown = [v for v in value if not isinstance(v, str) or catalogue.find(v) is None]
+        if unknown:
+            raise ValueError(f"must list settings from this file ({unknown!r})")
+        names = [reading.current_name(v) for v in value]
+        kept = [name for name in names if name not in catalogue.users_may_set]
+        if kept:
+            listed = ", ".join(repr(name) for name in kept)
+            raise ValueError(f"lists {listed}, which only the organisation's file may set")
         return frozenset(names)
 
 

@@ -3,11 +3,15 @@ and user overrides only where the organisation allows them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from keyworker_app import organisation
 from keyworker_app.organisation import OrganisationSettings, SettingsError, load_settings
+from keyworker_app.settings_catalogue import CATALOGUE, Catalogue
+from keyworker_app.settings_docs import settings_table
 from tests.pictures import png
 
 GOOD = """
@@ -121,3 +125,34 @@ def test_without_an_organisation_file_the_user_may_set_everything(tmp_path: Path
     with pytest.raises(SettingsError, match="only the organisation's file may set"):
         write(tmp_path, "user.toml", '[users_may_change]\nsettings = ["practice.caseload_cap"]\n')
         load_settings(tmp_path / "no-organisation.toml", user)
+
+
+def test_a_setting_declared_for_the_organisation_only_is_never_a_users(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marking = CATALOGUE.setting("organisation.marking")
+    fixed = replace(marking, user_may_change=False)
+    catalogue = Catalogue(tuple(fixed if s is marking else s for s in CATALOGUE))
+    monkeypatch.setattr(organisation, "CATALOGUE", catalogue)
+    allows = (
+        '[users_may_change]\nsettings = ["practice.idle_lock_minutes", "organisation.marking"]\n'
+    )
+    machine = write(tmp_path, "keyworker.toml", allows)
+    with pytest.raises(SettingsError) as refused:
+        load_settings(machine, None)
+    assert str(refused.value) == (
+        f"{machine}: users_may_change.settings lists 'organisation.marking', which only the "
+        "organisation's file may set."
+    )
+    user = write(tmp_path, "user.toml", '[organisation]\nmarking = "OFFICIAL"\n')
+    (tmp_path / "northshire.png").write_bytes(png())
+    for organisation_file in (tmp_path / "none.toml", write(tmp_path, "keyworker.toml", GOOD)):
+        with pytest.raises(SettingsError) as refused:
+            load_settings(organisation_file, user)
+        assert str(refused.value) == (
+            f"{user}: only the organisation's file may set organisation.marking."
+        )
+    assert (
+        "| `organisation.marking` | the protective marking printed at the top and bottom of "
+        "every page (the organisation's file only) |" in settings_table(catalogue)
+    )
