@@ -10,18 +10,10 @@ someone deals with them.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
-
-def say(message: str = "") -> None:
-    print(message, flush=True)
-
-
-def warn(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+from keyworker_app.cli.common import Commands, Context, print_json, say
 
 
 def describe(item: Any) -> str:
@@ -29,7 +21,7 @@ def describe(item: Any) -> str:
     return f"{item.number:>4}  {when}  {item.what}: {item.reason}"
 
 
-def cmd_refused(ctx: Any, args: argparse.Namespace) -> int:
+def cmd_refused(ctx: Context, args: argparse.Namespace) -> int:
     from keyworker_app.sync.refused import refused_changes
 
     store = ctx.open()
@@ -38,13 +30,7 @@ def cmd_refused(ctx: Any, args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        json.dump(
-            {"refused": [item.as_dict() | {"way_out": item.way_out} for item in items]},
-            sys.stdout,
-            ensure_ascii=False,
-            indent=2,
-        )
-        sys.stdout.write("\n")
+        print_json({"refused": [item.as_dict() | {"way_out": item.way_out} for item in items]})
         return 0
     for item in items:
         say(describe(item))
@@ -72,7 +58,7 @@ def _assignments(texts: list[str] | None) -> dict[str, str]:
     return values
 
 
-def cmd_refused_resend(ctx: Any, args: argparse.Namespace) -> int:
+def cmd_refused_resend(ctx: Context, args: argparse.Namespace) -> int:
     from keyworker_app.sync.refused import RefusedError, resend
 
     if bool(args.numbers) == bool(args.all):
@@ -86,7 +72,7 @@ def cmd_refused_resend(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_refused_export(ctx: Any, args: argparse.Namespace) -> int:
+def cmd_refused_export(ctx: Context, args: argparse.Namespace) -> int:
     from keyworker_app.sync.refused import RefusedError, export_refused
 
     out = Path(args.file).expanduser()
@@ -102,7 +88,7 @@ def cmd_refused_export(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_refused_discard(ctx: Any, args: argparse.Namespace) -> int:
+def cmd_refused_discard(ctx: Context, args: argparse.Namespace) -> int:
     from keyworker_app.sync.refused import discard
 
     store = ctx.open()
@@ -114,7 +100,7 @@ def cmd_refused_discard(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_refused_command(commands: Any) -> None:
+def add_commands(commands: Commands) -> None:
     refused = commands.add_parser(
         "refused",
         help="changes the central store did not accept: list, resend, export, discard",
@@ -143,4 +129,4 @@ def add_refused_command(commands: Any) -> None:
     drop.set_defaults(run=cmd_refused_discard)
 
 
-__all__ = ["add_refused_command", "describe"]
+__all__ = ["add_commands", "describe"]

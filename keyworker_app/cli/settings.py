@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from keyworker_app.cli.common import Commands, Context, print_json, say
 from keyworker_app.organisation import (
     KEYS,
     USER_KEYS,
@@ -18,10 +19,6 @@ from keyworker_app.organisation import (
     default_paths,
     read_file,
 )
-
-
-def say(message: str = "") -> None:
-    print(message, flush=True)
 
 
 def check_templates(
@@ -65,7 +62,7 @@ def _where(path: Path | None) -> str:
     return str(path)
 
 
-def cmd_settings(ctx: Any, args: argparse.Namespace) -> int:
+def cmd_settings(ctx: Context, args: argparse.Namespace) -> int:
     if args.check:
         return _check(Path(args.check).expanduser(), args.json)
     organisation: OrganisationSettings = ctx.organisation
@@ -87,8 +84,7 @@ def cmd_settings(ctx: Any, args: argparse.Namespace) -> int:
             },
             USER_KEYS: allowed,
         }
-        json.dump(body, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        print_json(body)
         return 0
     say(f"Organisation's file: {machine}{'' if machine.is_file() else ' (none there)'}")
     say(f"Your file:           {user}{'' if user.is_file() else ' (none there)'}")
@@ -125,7 +121,7 @@ def _check(path: Path, as_json: bool) -> int:
     return 0
 
 
-def add_settings_command(commands: Any) -> None:
+def add_commands(commands: Commands) -> None:
     settings = commands.add_parser(
         "settings",
         help="the organisation settings in force and where each came from",
@@ -138,4 +134,4 @@ def add_settings_command(commands: Any) -> None:
     settings.set_defaults(run=cmd_settings)
 
 
-__all__ = ["SettingsError", "add_settings_command", "check_templates", "cmd_settings"]
+__all__ = ["SettingsError", "add_commands", "check_templates", "cmd_settings"]

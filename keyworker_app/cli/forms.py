@@ -4,21 +4,12 @@ line. They need no caseload and no passphrase."""
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
-from typing import Any
+
+from keyworker_app.cli.common import Commands, Context, print_json, say, warn
 
 
-def say(message: str = "") -> None:
-    print(message, flush=True)
-
-
-def warn(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def cmd_forms_list(ctx: Any, args: argparse.Namespace) -> int:
+def cmd_forms_list(ctx: Context, args: argparse.Namespace) -> int:
     from keyworker_app.forms.library import load_library, user_templates_dir
 
     library = load_library(enabled=ctx.organisation.templates)
@@ -39,8 +30,7 @@ def cmd_forms_list(ctx: Any, args: argparse.Namespace) -> int:
             }
             for t in templates
         ]
-        json.dump({"templates": body}, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        print_json({"templates": body})
         return 0
     for t in templates:
         off = "" if library.is_enabled(t.id) else "  (turned off by your organisation)"
@@ -53,7 +43,7 @@ def cmd_forms_list(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_forms_validate(ctx: Any, args: argparse.Namespace) -> int:
+def cmd_forms_validate(ctx: Context, args: argparse.Namespace) -> int:
     from keyworker_app.forms.library import TemplateFileError, load_file, load_library
 
     paths = [Path(p).expanduser() for p in args.paths]
@@ -79,3 +69,16 @@ def cmd_forms_validate(ctx: Any, args: argparse.Namespace) -> int:
         return 1
     say(f"{checked} template file{'s' if checked != 1 else ''} valid.")
     return 0
+
+
+def add_commands(commands: Commands) -> None:
+    forms = commands.add_parser("forms", help="practice templates: list them, check new ones")
+    forms_commands = forms.add_subparsers(dest="forms_command", metavar="ACTION", required=True)
+    listing = forms_commands.add_parser("list", help="the templates available (newest versions)")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=cmd_forms_list)
+    validate = forms_commands.add_parser(
+        "validate", help="check template files; lists every problem"
+    )
+    validate.add_argument("paths", nargs="+", metavar="PATH")
+    validate.set_defaults(run=cmd_forms_validate)

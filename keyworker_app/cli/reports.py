@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
 
-
-def say(message: str = "") -> None:
-    print(message, flush=True)
+from keyworker_app.cli.common import Commands, Context, say
 
 
 def _out(text: str) -> Path:
@@ -45,7 +42,7 @@ def _day(text: str | None, option: str):  # type: ignore[no-untyped-def]
         raise ValueError(f"{option} {text!r} is not a date; write it as YYYY-MM-DD") from None
 
 
-def cmd_pack(ctx: Any, args: argparse.Namespace) -> int:
+def cmd_pack(ctx: Context, args: argparse.Namespace) -> int:
     import io
 
     from pypdf import PdfReader
@@ -75,7 +72,7 @@ def cmd_pack(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_supervision_pack(ctx: Any, args: argparse.Namespace) -> int:
+def cmd_supervision_pack(ctx: Context, args: argparse.Namespace) -> int:
     from keyworker_app.reports.pdf_document import save_pdf
     from keyworker_app.reports.supervision_pack import build_supervision_pack
 
@@ -90,7 +87,7 @@ def cmd_supervision_pack(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_service_report(ctx: Any, args: argparse.Namespace) -> int:
+def cmd_service_report(ctx: Context, args: argparse.Namespace) -> int:
     from keyworker_app.reports.pdf_document import save_pdf
     from keyworker_app.reports.service_report import build_service_report, save_figures
 
@@ -115,7 +112,7 @@ def cmd_service_report(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_report_commands(commands: Any) -> None:
+def add_commands(commands: Commands) -> None:
     pack = commands.add_parser("pack", help="print a young person's review pack (PDF)")
     pack.add_argument("--young-person", required=True, metavar="REF")
     pack.add_argument("--from", dest="start", metavar="DATE", help="start of the period")
