@@ -58,6 +58,11 @@ SERIES = [
 ]
 MARGIN = 18 * mm
 CONTENT_WIDTH = A4[0] - 2 * MARGIN
+# Lengths are in points (1/72 inch, ReportLab's unit) where not written in mm, as a printer
+# gives rules, paddings and type: font sizes, leading and spacing in styles() are points too.
+HAIRLINE = 0.25  # points: the rule under each table row
+HEADER_RULE = 0.75  # points: the rule under a table's header row
+CELL_PADDING = 2.5  # points, above and below the text in a table cell
 
 
 class PdfError(ValueError):
@@ -268,9 +273,9 @@ def key_values(
         TableStyle(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
-                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                ("LINEBELOW", (0, 0), (-1, -1), HAIRLINE, RULE),
+                ("TOPPADDING", (0, 0), (-1, -1), CELL_PADDING),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), CELL_PADDING),
             ]
         )
     )
@@ -282,25 +287,27 @@ def data_table(
     rows: Sequence[Sequence[str | None]],
     s: Styles,
     *,
-    widths: Sequence[float] | None = None,
+    shares: Sequence[float] | None = None,
     highlight: Sequence[int] = (),
 ) -> Table:
-    """A table with a header row repeated on every page; ``highlight`` rows are shaded amber."""
+    """A table the width of the page with a header row repeated on every page; ``highlight``
+    rows are shaded amber. ``shares`` are the columns' relative widths, not lengths: [2, 1, 1]
+    gives the first column half the width (equal columns without them)."""
     data = [[text_flowable(h, s.cell_bold) for h in header]]
     data += [[text_flowable(c or "", s.cell, align_rtl=False) for c in row] for row in rows]
-    if widths is None:
+    if shares is None:
         widths = [CONTENT_WIDTH / len(header)] * len(header)
     else:
-        scale = CONTENT_WIDTH / sum(widths)
-        widths = [w * scale for w in widths]
+        scale = CONTENT_WIDTH / sum(shares)
+        widths = [w * scale for w in shares]
     table = SplittingTable(data, colWidths=list(widths), repeatRows=1)
     commands: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.75, MUTED),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LINEBELOW", (0, 0), (-1, 0), HEADER_RULE, MUTED),
+        ("LINEBELOW", (0, 1), (-1, -1), HAIRLINE, RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), CELL_PADDING),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), CELL_PADDING),
     ]
     for row in highlight:
         commands.append(("BACKGROUND", (0, row + 1), (-1, row + 1), colors.HexColor("#fefcbf")))

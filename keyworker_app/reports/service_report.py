@@ -121,7 +121,7 @@ def report_story(
             ),
             Spacer(1, 6),
             text_flowable("Referrals received, by risk category at referral", s.h3),
-            data_table(["Risk category", "Referrals", "Share"], risk_rows, s, widths=[80, 20, 20]),
+            data_table(["Risk category", "Referrals", "Share"], risk_rows, s, shares=[80, 20, 20]),
             Spacer(1, 6),
             bar_chart([r[0] for r in risk_rows], [int(r[1]) for r in risk_rows]),
         ],
@@ -140,7 +140,7 @@ def report_story(
                     for code, n in outcomes.items()
                 ],
                 s,
-                widths=[80, 20, 20],
+                shares=[80, 20, 20],
             ),
             Spacer(1, 6),
             bar_chart([_label(Outcome, c) for c in outcomes], list(outcomes.values())),
@@ -168,7 +168,7 @@ def report_story(
                 ["Placement type", *years],
                 rows,
                 s,
-                widths=[60] + [20] * len(years),
+                shares=[60] + [20] * len(years),
                 highlight=[len(rows) - 1],
             ),
         ]
@@ -220,7 +220,7 @@ def report_story(
                     for w in workers
                 ],
                 s,
-                widths=[60, 40, 15, 15],
+                shares=[60, 40, 15, 15],
                 highlight=over,
             ),
         ]

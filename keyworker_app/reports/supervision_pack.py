@@ -20,7 +20,7 @@ from keyworker_app.reports.pdf_document import (
     styles,
 )
 from keyworker_app.reports.pdf_text import text_flowable
-from keyworker_app.reports.review_pack import TREND_WORDS
+from keyworker_app.reports.sections.plans import TREND_WORDS
 from keyworker_app.store.caseload import Scope, caseload
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.models import Action, Staff, YoungPerson
@@ -122,7 +122,7 @@ def build_supervision_pack(
                 ["Young person", "Last contact", "Days since", "Open actions", "Overdue", "Goals"],
                 table_rows,
                 s,
-                widths=[44, 24, 16, 16, 14, 24],
+                shares=[44, 24, 16, 16, 14, 24],
                 highlight=shaded,
             ),
         ]
@@ -145,7 +145,7 @@ def build_supervision_pack(
                     for action, reference in overdue
                 ],
                 s,
-                widths=[22, 70, 28, 22, 16],
+                shares=[22, 70, 28, 22, 16],
             )
         ]
         if overdue

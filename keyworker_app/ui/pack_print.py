@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from keyworker_app.reports.review_pack import SECTIONS, PackRequest
+from keyworker_app.reports.pack_sections import TITLES
+from keyworker_app.reports.review_pack import PackRequest
 
 
 class PackOptions(QDialog):
@@ -64,7 +65,7 @@ class PackOptions(QDialog):
         box = QGroupBox("Sections")
         grid = QGridLayout(box)
         self.sections: dict[str, QCheckBox] = {}
-        for index, (code, title) in enumerate(SECTIONS.items()):
+        for index, (code, title) in enumerate(TITLES.items()):
             check = QCheckBox(title)
             check.setChecked(True)
             self.sections[code] = check
@@ -139,7 +140,7 @@ class Building(QDialog):
         layout = QVBoxLayout(self)
         self.label = QLabel("Starting…")
         self.bar = QProgressBar()
-        self.bar.setRange(0, len(SECTIONS) + 1)
+        self.bar.setRange(0, len(TITLES) + 1)
         layout.addWidget(self.label)
         layout.addWidget(self.bar)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)

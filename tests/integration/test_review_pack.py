@@ -20,9 +20,9 @@ from keyworker_app.domain.vocabulary import (
     ScoreStage,
 )
 from keyworker_app.forms.library import load_library
+from keyworker_app.reports.pack_sections import CODES, SECTIONS
 from keyworker_app.reports.pdf_document import save_pdf
 from keyworker_app.reports.review_pack import (
-    SECTIONS,
     PackError,
     PackRequest,
     build_review_pack,
@@ -148,8 +148,8 @@ def test_every_page_is_marked_and_numbered(store: Store, person: YoungPerson) ->
 
 def test_the_pack_holds_the_sections_and_the_period(store: Store, person: YoungPerson) -> None:
     text = "\n".join(pages_text(pack(store)))
-    for title in SECTIONS.values():
-        assert title in text
+    for part in SECTIONS:
+        assert part.title in text
     assert "Visited with Sarah Jones" in text
     assert "Sarah Jones phoned afterwards" in text  # the addendum with its contact
     assert "An old call before the period" not in text
@@ -164,6 +164,37 @@ def test_only_the_chosen_sections_print(store: Store, person: YoungPerson) -> No
     assert "Contacts" not in text and "Visited with" not in text
     with pytest.raises(PackError, match="no section called letters"):
         parse_sections("summary,letters")
+
+
+# What each section shows of the person above, so a code built by another's builder fails.
+SHOWS = {
+    "summary": "Legal status",
+    "chronology": "No significant events in this period.",
+    "contacts": "Visited with Sarah Jones",
+    "formulation": "What changed in the period",
+    "deep_dives": "deep dive review",  # its heading, or none in the period (finalised today)
+    "goals": "Go to school",
+    "missing": "No missing episodes in this period.",
+    "placements": "Oak Lodge",
+    "safety_plan": "No safety plan has been finalised.",
+    "actions": "overdue (shaded)",
+}
+
+
+def test_every_section_in_the_table_builds_alone(store: Store, person: YoungPerson) -> None:
+    assert set(SHOWS) == set(CODES)
+    titles = {part.title for part in SECTIONS}
+    for part in SECTIONS:
+        pages = pages_text(pack(store, sections=[part.code]))
+        cover = pages[0].splitlines()
+        body = [line for page in pages[1:] for line in page.splitlines()]
+        assert cover[cover.index("Sections") + 1] == part.title, part.code
+        assert body[0] == part.title, part.code  # the section starts the first page after
+        assert titles & set(body) == {part.title}, part.code  # no other section's heading
+        assert SHOWS[part.code].lower() in "\n".join(body[1:]).lower(), part.code
+    with store.reading() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.action == "review_pack"))
+        assert [event.detail["sections"] for event in events] == [[code] for code in CODES]
 
 
 def test_redaction_withholds_third_party_names(store: Store, person: YoungPerson) -> None:
