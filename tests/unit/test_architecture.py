@@ -53,3 +53,20 @@ def test_ruff_is_clean() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_no_function_of_the_command_line_is_over_60_lines() -> None:
+    # The command line stays thin: a longer function is work for the layers below, or a group
+    # of commands that wants its own module in keyworker_app/cli/.
+    package = ROOT / "keyworker_app" / "cli"
+    modules = sorted(package.glob("*.py"))
+    assert len(modules) > 1, "the command line is a package, one module per group of commands"
+    too_long = []
+    for path in modules:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                lines = (node.end_lineno or node.lineno) - first + 1
+                if lines > 60:
+                    too_long.append(f"{path.relative_to(ROOT)}:{first} {node.name} ({lines})")
+    assert too_long == []
