@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.ids import new_id
@@ -16,6 +16,7 @@ from keyworker_app.store.changes import ChangeAnnouncer
 from keyworker_app.store.engine import StoreError, create_store_engine
 from keyworker_app.store.models import StoreSetting
 from keyworker_app.store.schema import bring_up_to_date, upgrade
+from keyworker_app.store.settings import SettingKey, all_settings
 from keyworker_app.store.unit_of_work import UnitOfWork
 
 DB_FILE = "caseload.db"
@@ -29,8 +30,8 @@ class Store:
         self.engine = engine
         self.write_engine = engine.execution_options(keyworker_write=True)
         settings = self.settings()
-        self.device_id = settings["device_id"]
-        self.user_name = settings.get("user_name") or "unknown"
+        self.device_id = settings[SettingKey.DEVICE_ID]
+        self.user_name = settings.get(SettingKey.USER_NAME) or "unknown"
         self.migrated_from_backup: Path | None = None
         # Announced after every commit: what changed (store/changes.py).
         self.changes = ChangeAnnouncer()
@@ -71,9 +72,12 @@ class Store:
                     connection.execute(
                         insert(StoreSetting),
                         [
-                            {"key": "device_id", "value": device_id or new_id()},
-                            {"key": "user_name", "value": user_name or _os_user()},
-                            {"key": "created_at", "value": datetime.now(UTC).isoformat()},
+                            {"key": SettingKey.DEVICE_ID.value, "value": device_id or new_id()},
+                            {"key": SettingKey.USER_NAME.value, "value": user_name or _os_user()},
+                            {
+                                "key": SettingKey.CREATED_AT.value,
+                                "value": datetime.now(UTC).isoformat(),
+                            },
                         ],
                     )
         finally:
@@ -102,7 +106,7 @@ class Store:
 
     def settings(self) -> dict[str, str]:
         with Session(self.engine) as session:
-            return {row.key: row.value for row in session.scalars(select(StoreSetting))}
+            return all_settings(session)
 
     def unit_of_work(self, *, record_outbox: bool = True) -> UnitOfWork:
         return UnitOfWork(self, record_outbox=record_outbox)

@@ -101,7 +101,10 @@ def create_store_engine(path: Path, key: bytes) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get("keyworker_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        writing = conn.get_execution_options().get("keyworker_write", False)
+        # A reading session cannot write, even by mistake: SQLite refuses every change on a
+        # connection that is query-only. Set per transaction, since connections are pooled.
+        conn.exec_driver_sql(f"PRAGMA query_only = {0 if writing else 1}")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine

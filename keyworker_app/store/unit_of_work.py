@@ -13,6 +13,7 @@ nothing is ever deleted, only tombstoned.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
@@ -40,6 +41,7 @@ from keyworker_app.store.models import (
     YoungPerson,
 )
 from keyworker_app.store.record_schema import problem_in_patch, rules_for
+from keyworker_app.store.remote_changes import RemoteRecord, RemoteResult, apply_remote
 from keyworker_app.store.search import (
     INDEXED_TABLES,
     SearchDocument,
@@ -183,6 +185,27 @@ class UnitOfWork:
             self._changes.bookkeeping = True
         else:
             self._changes.touched.add((kind, young_person_id))
+
+    def apply_remote(self, records: Sequence[RemoteRecord]) -> RemoteResult:
+        """Write records as the central store holds them (a pulled page): the bulk path of
+        store/remote_changes.py, indexed and announced with this unit of work's commit and never
+        echoed to the outbox."""
+        return apply_remote(self, records)
+
+    def remote_written(
+        self, record_type: str, rows: list[dict[str, Any]], existing: set[str]
+    ) -> None:
+        """Bookkeeping for rows the bulk path wrote: search entries by the code local writes
+        use, and what the commit announces."""
+        own = record_type == "young_person"
+        for row in rows:
+            self._changes.touched.add(
+                (record_type, row["id"] if own else row.get("young_person_id"))
+            )
+            if record_type in INDEXED_TABLES:
+                self._changes.to_index[row["id"]] = document_from_values(
+                    record_type, row, is_new=row["id"] not in existing
+                )
 
     def allow_correction(self, record: Syncable) -> None:
         """Let ``record`` change although it is finalised: only for a record the central store

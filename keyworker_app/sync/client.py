@@ -34,6 +34,7 @@ from keyworker_app.store.models import (
     SyncConflict,
     YoungPerson,
 )
+from keyworker_app.store.settings import SettingKey, read_setting, write_setting
 from keyworker_app.sync.addresses import check_server_address
 from keyworker_app.sync.protocol import (
     MAX_PUSH_OPS,
@@ -51,21 +52,21 @@ from keyworker_app.sync.protocol import (
 )
 from keyworker_app.sync.refused import keep_refused, refused_changes
 from keyworker_app.sync.replica import (
-    CURSOR,
     apply_page,
-    put_setting,
+    as_remote,
     retry_set_aside,
-    setting,
-    write_changes,
     young_people_with_local_work,
 )
 
 SERVICE = "Keyworker central store"
-SERVER_URL = "sync_server"
-SYNC_USER = "sync_user"
-AUDIT_SENT = "sync_audit_sent"
-AUDIT_ANCHOR = "sync_audit_anchor"
-LAST_SYNC = "sync_last"
+# The store's settings this module keeps (one owner: store/settings.py).
+SERVER_URL = SettingKey.SERVER_URL
+SYNC_USER = SettingKey.SYNC_USER
+AUDIT_SENT = SettingKey.AUDIT_SENT
+AUDIT_ANCHOR = SettingKey.AUDIT_ANCHOR
+LAST_SYNC = SettingKey.LAST_SYNC
+CURSOR = SettingKey.CURSOR
+setting = read_setting
 PAGE = 2000
 # A pull that would take away more than this share of the young people on the laptop is
 # refused unless confirmed: it is far more likely a mistake on the central store.
@@ -111,9 +112,9 @@ class SyncReport:
         return {k: v for k, v in self.__dict__.items()}
 
 
-def _write_setting(store: Store, key: str, value: str) -> None:
+def _write_setting(store: Store, key: SettingKey, value: str) -> None:
     with store.unit_of_work(record_outbox=False) as uow:
-        put_setting(uow.session, key, value)
+        write_setting(uow.session, key, value)
         uow.mark_changed()  # the sync status shows it
         uow.commit()
 
@@ -284,9 +285,9 @@ def keep_sign_in(store: Store, server: str, tokens: Tokens) -> None:
     the store."""
     _keep_refresh_token(store, tokens.refresh_token)
     with store.unit_of_work(record_outbox=False) as uow:
-        put_setting(uow.session, SERVER_URL, server.rstrip("/"))
-        put_setting(uow.session, SYNC_USER, tokens.user.user_name)
-        put_setting(uow.session, "user_name", tokens.user.user_name)
+        write_setting(uow.session, SERVER_URL, server.rstrip("/"))
+        write_setting(uow.session, SYNC_USER, tokens.user.user_name)
+        write_setting(uow.session, SettingKey.USER_NAME, tokens.user.user_name)
         uow.audit("sync_login", detail={"server": server.rstrip("/")})
         uow.mark_changed()
         uow.commit()
@@ -466,13 +467,12 @@ def push_outbox(store: Store, connection: Connection, report: SyncReport) -> Non
                 keep_refused(uow.session, op, result)
             current = [result.current for _, result in refused if result.current is not None]
             if current:
-                for kind, young_person_id in write_changes(uow.session, current).touched:
-                    uow.mark_changed(kind, young_person_id)
+                uow.apply_remote([as_remote(change) for change in current])
             uow.mark_changed()  # what is waiting to be sent, and what was refused
             if audit:
-                put_setting(uow.session, AUDIT_SENT, str(audit[-1].seq))
+                write_setting(uow.session, AUDIT_SENT, str(audit[-1].seq))
             if response.anchor is not None:
-                put_setting(uow.session, AUDIT_ANCHOR, response.anchor.model_dump_json())
+                write_setting(uow.session, AUDIT_ANCHOR, response.anchor.model_dump_json())
             if set_aside:
                 _mark_reported(uow.session, set_aside)
             if refused:

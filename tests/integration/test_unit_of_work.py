@@ -243,3 +243,21 @@ def test_bulk_inserts_get_the_same_bookkeeping_as_single_ones(
         assert stored.device_id == store.device_id and stored.present == []
         assert len(search(session, "otters")) == 3
     assert all(f.ok for f in check_store(store))
+
+
+def test_a_reading_session_cannot_write(store: Store, young_person: YoungPerson) -> None:
+    """Writes go through the unit of work only: a reading session is refused by SQLite itself,
+    whether it runs SQL or flushes an object."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    with store.reading() as session, pytest.raises(OperationalError, match="readonly"):
+        session.execute(text("UPDATE young_person SET given_name = 'Changed'"))
+    with store.reading() as session:
+        person = session.get(YoungPerson, young_person.id)
+        assert person is not None
+        person.given_name = "Changed"
+        with pytest.raises(OperationalError, match="readonly"):
+            session.flush()
+    with store.reading() as session:
+        assert session.get(YoungPerson, young_person.id).given_name == "Amani"  # type: ignore[union-attr]
