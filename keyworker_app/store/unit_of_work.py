@@ -15,24 +15,23 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.dates import utc_now
 from keyworker_app.domain.ids import new_id
 from keyworker_app.domain.vocabulary import RecordStatus
-from keyworker_app.security.audit_chain import GENESIS, AuditLink, link_hash
+from keyworker_app.store.audit_trail import PendingAudit, append_to_chain
 from keyworker_app.store.changes import change_of
 from keyworker_app.store.engine import StoreError
 from keyworker_app.store.models import (
     BOOKKEEPING_FIELDS,
     Addendum,
-    AuditEvent,
     Contact,
     FormResponse,
     GoalScore,
@@ -110,19 +109,9 @@ def _check_fits(record_type: str, patch: dict[str, Any], *, insert: bool) -> Non
 
 
 @dataclass
-class _PendingAudit:
-    action: str
-    record_type: str | None
-    record_id: str | None
-    young_person_id: str | None
-    detail: dict[str, Any]
-    occurred_at: datetime
-
-
-@dataclass
 class _Changes:
     outbox: list[dict[str, Any]] = field(default_factory=list)
-    audit: list[_PendingAudit] = field(default_factory=list)
+    audit: list[PendingAudit] = field(default_factory=list)
     to_index: dict[str, Syncable | SearchDocument] = field(default_factory=dict)
     inserted_ids: set[str] = field(default_factory=set)
     # (record type, young person id) of everything written: announced after the commit.
@@ -247,7 +236,7 @@ class UnitOfWork:
     ) -> None:
         """Record an event that changes no record, such as opening or exporting a case."""
         self._changes.audit.append(
-            _PendingAudit(
+            PendingAudit(
                 action=action,
                 record_type=record.__tablename__ if record is not None else None,
                 record_id=record.id if record is not None else None,
@@ -357,7 +346,7 @@ class UnitOfWork:
                 }
             )
         self._changes.audit.append(
-            _PendingAudit(
+            PendingAudit(
                 action=_AUDIT_ACTION[operation],
                 record_type=record_type,
                 record_id=record_id,
@@ -444,7 +433,7 @@ class UnitOfWork:
             ]
             reindex(session, documents)
         if changes.audit:
-            self._append_audit(changes.audit)
+            append_to_chain(self.session, changes.audit, self.actor, self.store.device_id)
         session.commit()
         self._changes = _Changes()
         change = change_of(
@@ -452,45 +441,6 @@ class UnitOfWork:
         )
         if change is not None:
             self.store.changes.announce(change)
-
-    def _append_audit(self, pending: list[_PendingAudit]) -> None:
-        # BEGIN IMMEDIATE holds the write lock, so nobody else can extend the chain meanwhile.
-        last = self.session.execute(
-            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-        ).first()
-        seq, previous = (last[0], last[1]) if last else (0, GENESIS)
-        rows = []
-        for item in pending:
-            seq += 1
-            link = AuditLink(
-                seq=seq,
-                occurred_at=item.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
-                actor=self.actor,
-                device_id=self.store.device_id,
-                action=item.action,
-                record_type=item.record_type,
-                record_id=item.record_id,
-                young_person_id=item.young_person_id,
-                detail=item.detail,
-                prev_hash=previous,
-            )
-            previous = link_hash(link)
-            rows.append(
-                {
-                    "seq": seq,
-                    "occurred_at": item.occurred_at,
-                    "actor": link.actor,
-                    "device_id": link.device_id,
-                    "action": link.action,
-                    "record_type": link.record_type,
-                    "record_id": link.record_id,
-                    "young_person_id": link.young_person_id,
-                    "detail": link.detail,
-                    "prev_hash": link.prev_hash,
-                    "hash": previous,
-                }
-            )
-        self.session.execute(AuditEvent.__table__.insert(), rows)
 
     # -- context manager --------------------------------------------------------------------
     def __enter__(self) -> UnitOfWork:
