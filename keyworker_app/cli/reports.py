@@ -102,12 +102,12 @@ def cmd_service_report(ctx: Context, args: argparse.Namespace) -> int:
     save_pdf(pdf, out, password=_password(args))
     if json_out is not None:
         save_figures(figures, json_out)
-    referrals = figures["referrals"]
+    referrals = figures.referrals
     also = f" and the figures to {json_out}" if json_out else ""
     say(
         f"Wrote the service report for {start:%d %b %Y} to {end:%d %b %Y} to {out}{also}: "
-        f"{referrals['received']} referrals received, {referrals['closed']} closed, "
-        f"{referrals['open']} open."
+        f"{referrals.received} referrals received, {referrals.closed} closed, "
+        f"{referrals.open} open."
     )
     return 0
 

@@ -18,7 +18,12 @@ from keyworker_app.domain.vocabulary import (
     RiskCategory,
     Role,
 )
-from keyworker_app.reports.service_figures import financial_year, percent, service_figures
+from keyworker_app.reports.service_figures import (
+    ServiceFigures,
+    financial_year,
+    percent,
+    service_figures,
+)
 from keyworker_app.reports.service_report import save_figures
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.models import Placement, Referral, Staff, Team, YoungPerson
@@ -178,7 +183,7 @@ def caseload(store: Store) -> Store:
     return store
 
 
-def figures(store: Store, start: date = START, end: date = END, **options: int) -> dict:
+def figures(store: Store, start: date = START, end: date = END, **options: int) -> ServiceFigures:
     with store.reading() as session:
         return service_figures(session, start, end, **options)
 
@@ -252,8 +257,25 @@ EXPECTED = {
 
 def test_every_figure_matches_the_worked_answers(caseload: Store) -> None:
     result = figures(caseload, cap_default=3)
-    assert result == EXPECTED
-    assert json.loads(json.dumps(result)) == result  # plain JSON, nothing lost
+    assert result.as_json() == EXPECTED
+    assert json.loads(json.dumps(result.as_json())) == EXPECTED  # plain JSON, nothing lost
+    # The typed figures say the same, money in whole pence.
+    referrals = result.referrals
+    assert (referrals.received, referrals.closed, referrals.open) == (7, 4, 6)
+    assert (referrals.risk(WITHOUT.value).count, referrals.risk(WITHOUT.value).percent) == (3, 42.9)
+    assert result.outcome(STABILISED.value) == 2
+    assert result.placement_year("2018/19").count(PlacementType.IFA.value) == 1
+    assert (result.cost.saving_from_ended_pence, result.cost.cost_of_new_pence) == (
+        31_201_300,
+        34_060_052,
+    )
+    assert result.cost.net_pence == 2_858_752
+    capacity = result.capacity
+    assert [(w.user_name, w.open, w.cap, w.over_cap) for w in capacity.workers] == [
+        ("ana.w", 3, 2, True),
+        ("ben.w", 1, 3, False),
+    ]
+    assert (capacity.open, capacity.allocated, capacity.unallocated) == (6, 4, 2)
 
 
 def test_the_json_file_keeps_its_keys_order_and_values(caseload: Store, tmp_path: Path) -> None:
@@ -265,58 +287,56 @@ def test_the_json_file_keeps_its_keys_order_and_values(caseload: Store, tmp_path
 
 
 def test_the_default_cap_is_twelve(caseload: Store) -> None:
-    ben = figures(caseload)["capacity"]["workers"][1]
-    assert (ben["user_name"], ben["cap"]) == ("ben.w", 12)
+    ben = figures(caseload).capacity.workers[1]
+    assert (ben.user_name, ben.cap) == ("ben.w", 12)
 
 
 def test_the_organisations_cap_overrides_every_teams(caseload: Store) -> None:
-    workers = figures(caseload, caseload_cap=1)["capacity"]["workers"]
-    assert [(w["user_name"], w["cap"], w["over_cap"]) for w in workers] == [
+    workers = figures(caseload, caseload_cap=1).capacity.workers
+    assert [(w.user_name, w.cap, w.over_cap) for w in workers] == [
         (w["user_name"], 1, w["open"] > 1) for w in EXPECTED["capacity"]["workers"]
     ]
-    assert any(w["over_cap"] for w in workers) and any(w["open"] == 1 for w in workers)
+    assert any(w.over_cap for w in workers) and any(w.open == 1 for w in workers)
 
 
 def test_moving_the_range_by_a_day_moves_the_edges(caseload: Store) -> None:
     later = figures(caseload, date(2019, 1, 2), date(2020, 1, 1))
     # P01 (1 Jan 2019) drops out and P03 (1 Jan 2020) comes in; P04's closure on 1 Jan drops
     # out and P09's on 1 Jan 2020 comes in.
-    assert later["referrals"]["received"] == 7
-    assert later["referrals"]["by_risk_category"][WITHOUT.value]["count"] == 2
-    assert later["referrals"]["by_risk_category"][OTHER.value]["count"] == 2
-    assert later["outcomes"]["deflected_from_care"] == 0
-    assert later["outcomes"]["entered_care"] == 1
+    assert later.referrals.received == 7
+    assert later.referrals.risk(WITHOUT.value).count == 2
+    assert later.referrals.risk(OTHER.value).count == 2
+    assert later.outcome("deflected_from_care") == 0
+    assert later.outcome("entered_care") == 1
     # P09 closed on the new last day, P03 referred on it.
-    assert later["referrals"]["open"] == 6  # P01 P02 P03 P08 P12 P14
-    assert later["placements_started"]["2019/20"]["in_house_fostering"] == 1
-    assert later["placements_started"]["2018/19"]["supported_accommodation"] == 0
+    assert later.referrals.open == 6  # P01 P02 P03 P08 P12 P14
+    assert later.placement_year("2019/20").count("in_house_fostering") == 1
+    assert later.placement_year("2018/19").count("supported_accommodation") == 0
 
 
 def test_one_day_ranges_either_side_of_the_financial_year(caseload: Store) -> None:
-    march = figures(caseload, date(2019, 3, 31), date(2019, 3, 31))["placements_started"]
-    april = figures(caseload, date(2019, 4, 1), date(2019, 4, 1))["placements_started"]
-    assert list(march) == ["2018/19"] and march["2018/19"]["ifa"] == 1
-    assert march["2018/19"]["out_of_area"] == 1
-    assert list(april) == ["2019/20"]
-    assert (april["2019/20"]["kinship"], april["2019/20"]["in_house_residential"]) == (1, 1)
-    assert april["2019/20"]["out_of_area"] == 0
+    march = figures(caseload, date(2019, 3, 31), date(2019, 3, 31)).placements_started
+    april = figures(caseload, date(2019, 4, 1), date(2019, 4, 1)).placements_started
+    assert [y.year for y in march] == ["2018/19"] and march[0].count("ifa") == 1
+    assert march[0].out_of_area == 1
+    assert [y.year for y in april] == ["2019/20"]
+    assert (april[0].count("kinship"), april[0].count("in_house_residential")) == (1, 1)
+    assert april[0].out_of_area == 0
 
 
 def test_an_empty_store_gives_zeros_not_errors(store: Store) -> None:
     result = figures(store, date(2024, 1, 1), date(2024, 12, 31))
-    assert result["referrals"]["received"] == 0
-    assert all(
-        v == {"count": 0, "percent": 0.0} for v in result["referrals"]["by_risk_category"].values()
-    )
-    assert set(result["outcomes"].values()) == {0}
-    assert list(result["placements_started"]) == ["2023/24", "2024/25"]
-    assert result["cost"] == {
+    assert result.referrals.received == 0
+    assert all((r.count, r.percent) == (0, 0.0) for r in result.referrals.by_risk_category)
+    assert {o.count for o in result.outcomes} == {0}
+    assert [y.year for y in result.placements_started] == ["2023/24", "2024/25"]
+    assert result.cost.as_json() == {
         "full_year_saving_from_ended": 0.0,
         "full_year_cost_of_new": 0.0,
         "net_full_year": 0.0,
         "placements_without_cost": 0,
     }
-    assert result["capacity"] == {
+    assert result.capacity.as_json() == {
         "workers": [],
         "totals": {"open": 0, "allocated": 0, "unallocated": 0, "workers": 0, "over_cap": 0},
     }
