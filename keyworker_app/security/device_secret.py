@@ -1,5 +1,6 @@
-"""The device secret: a random value kept in the OS keyring, so a copied store and its passphrase
-are still not enough to open it on another machine or account.
+"""The laptop's secrets in the OS keyring, through one interface: the device secret (a random
+value, so a copied store and its passphrase are still not enough to open it on another machine
+or account) and the central store's refresh token (so the sign-in is never in a file).
 
 A secure keyring backend (macOS Keychain, Windows Credential Locker, Secret Service, KWallet) is
 required. When only an insecure one exists (a plaintext file, or none at all), Keyworker refuses,
@@ -23,10 +24,12 @@ from keyring.backends import fail, null
 from keyworker_app.atomic import write_atomically
 from keyworker_app.security import SecurityError
 
-SERVICE = "Keyworker caseload"
+SERVICE = "Keyworker caseload"  # the device secret, by store id
+SIGN_IN_SERVICE = "Keyworker central store"  # the refresh token, by device id
 ALLOW_INSECURE_ENV = "KEYWORKER_ALLOW_INSECURE_KEYRING"
 # Used only when insecure keyrings are allowed and the keyring cannot store anything at all.
 FALLBACK_FILE = "device-secret.insecure"
+SIGN_IN_FALLBACK_FILE = "sign-in.insecure"
 
 
 class KeyringUnavailable(SecurityError):
@@ -86,38 +89,56 @@ class DeviceSecrets:
         return self.insecure_warning is not None and _cannot_store(self.backend)
 
     def get(self, store_id: str) -> bytes | None:
-        if self._uses_file():
-            path = self.data_dir / FALLBACK_FILE
-            text = path.read_text().strip() if path.exists() else None
-        else:
-            try:
-                text = self.backend.get_password(SERVICE, store_id)
-            except keyring.errors.KeyringError as error:
-                raise KeyringUnavailable(
-                    f"The OS keyring could not be read ({type(error).__name__}); "
-                    "unlock it and try again."
-                ) from None
+        text = self._read(SERVICE, store_id, FALLBACK_FILE, "this laptop's key")
         return base64.b64decode(text) if text else None
 
     def put(self, store_id: str, secret: bytes) -> None:
         text = base64.b64encode(secret).decode()
+        self._write(SERVICE, store_id, text, FALLBACK_FILE, "this laptop's key")
+
+    def delete(self, store_id: str) -> None:
+        self._forget(SERVICE, store_id, FALLBACK_FILE)
+
+    # The central store's refresh token, kept the same way (never in the store or a file).
+    def sign_in(self, device_id: str) -> str | None:
+        return self._read(SIGN_IN_SERVICE, device_id, SIGN_IN_FALLBACK_FILE, "the sign-in")
+
+    def keep_sign_in(self, device_id: str, token: str) -> None:
+        self._write(SIGN_IN_SERVICE, device_id, token, SIGN_IN_FALLBACK_FILE, "the sign-in")
+
+    def forget_sign_in(self, device_id: str) -> None:
+        self._forget(SIGN_IN_SERVICE, device_id, SIGN_IN_FALLBACK_FILE)
+
+    def _read(self, service: str, name: str, fallback: str, what: str) -> str | None:
         if self._uses_file():
-            write_atomically(self.data_dir / FALLBACK_FILE, text.encode())
-            return
+            path = self.data_dir / fallback
+            return path.read_text().strip() or None if path.exists() else None
         try:
-            self.backend.set_password(SERVICE, store_id, text)
+            return self.backend.get_password(service, name)
         except keyring.errors.KeyringError as error:
             raise KeyringUnavailable(
-                f"The OS keyring refused to store this laptop's key ({type(error).__name__}); "
+                f"The OS keyring could not be read for {what} ({type(error).__name__}); "
                 "unlock it and try again."
             ) from None
 
-    def delete(self, store_id: str) -> None:
+    def _write(self, service: str, name: str, text: str, fallback: str, what: str) -> None:
         if self._uses_file():
-            (self.data_dir / FALLBACK_FILE).unlink(missing_ok=True)
+            write_atomically(self.data_dir / fallback, text.encode())
             return
-        with contextlib.suppress(keyring.errors.PasswordDeleteError):
-            self.backend.delete_password(SERVICE, store_id)
+        try:
+            self.backend.set_password(service, name, text)
+        except keyring.errors.KeyringError as error:
+            raise KeyringUnavailable(
+                f"The OS keyring refused to keep {what} ({type(error).__name__}); "
+                "unlock it and try again."
+            ) from None
+
+    def _forget(self, service: str, name: str, fallback: str) -> None:
+        if self._uses_file():
+            (self.data_dir / fallback).unlink(missing_ok=True)
+            return
+        with contextlib.suppress(keyring.errors.KeyringError):
+            self.backend.delete_password(service, name)
 
 
 def _cannot_store(backend: KeyringBackend) -> bool:

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import keyring
-import keyring.errors
 from sqlalchemy import delete, func, select, update
 
-from keyworker_app.security.device_secret import DeviceSecrets
+from keyworker_app.security import SecurityError
+from keyworker_app.security.device_secret import SIGN_IN_SERVICE, DeviceSecrets
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.engine import StoreError
 from keyworker_app.store.integrity import Anchor
@@ -58,7 +57,7 @@ from keyworker_app.sync.replica import (
     young_people_with_local_work,
 )
 
-SERVICE = "Keyworker central store"
+SERVICE = SIGN_IN_SERVICE  # where the refresh token is kept (security/device_secret.py)
 # The store's settings this module keeps (one owner: store/settings.py).
 SERVER_URL = SettingKey.SERVER_URL
 SYNC_USER = SettingKey.SYNC_USER
@@ -230,19 +229,12 @@ def _json(response: httpx.Response) -> dict[str, Any]:
 
 
 def _refresh_token(store: Store) -> str | None:
-    try:
-        return keyring.get_password(SERVICE, store.device_id)
-    except keyring.errors.KeyringError:
-        return None
+    """The sign-in kept in the OS keyring; a keyring that cannot be used says so (a sentence)."""
+    return DeviceSecrets.for_store(store.data_dir).sign_in(store.device_id)
 
 
 def _keep_refresh_token(store: Store, token: str) -> None:
-    try:
-        keyring.set_password(SERVICE, store.device_id, token)
-    except keyring.errors.KeyringError as error:
-        raise SyncError(
-            f"The OS keyring refused to keep the sign-in ({type(error).__name__}); unlock it."
-        ) from None
+    DeviceSecrets.for_store(store.data_dir).keep_sign_in(store.device_id, token)
 
 
 def request_sign_in(
@@ -689,8 +681,8 @@ def wipe(store: Store) -> None:
         secrets.delete(KeyFile.read(data_dir).store_id)
     except Exception:  # noqa: BLE001 - wipe what can be wiped
         pass
-    with contextlib.suppress(keyring.errors.KeyringError):
-        keyring.delete_password(SERVICE, store.device_id)
+    with contextlib.suppress(SecurityError):
+        secrets.forget_sign_in(store.device_id)
     for path in sorted(data_dir.rglob("*"), reverse=True):
         if path.is_file():
             path.unlink(missing_ok=True)

@@ -10,7 +10,12 @@ import pytest
 from keyring.backends import fail
 from keyrings.alt.file import PlaintextKeyring
 
-from keyworker_app.security.device_secret import SERVICE, DeviceSecrets, KeyringUnavailable
+from keyworker_app.security.device_secret import (
+    ALLOW_INSECURE_ENV,
+    SERVICE,
+    DeviceSecrets,
+    KeyringUnavailable,
+)
 from keyworker_app.security.kdf import MEMORY_KIB, MIN_TIME_COST, calibrate
 from keyworker_app.security.keys import (
     DeviceSecretMissing,
@@ -185,3 +190,22 @@ def test_repeated_wrong_passphrases_are_slowed_down(data_dir: Path, tmp_path: Pa
         lifecycle.unlock_caseload(data_dir, "guess guess guess", secrets, throttle)
     assert slept == [1.0, 2.0, 4.0]
     assert delay_after(100) == 60.0
+
+
+def test_the_sign_in_is_kept_like_the_device_secret_and_refused_in_an_insecure_keyring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One way to keep secrets: the central store's refresh token goes through the same
+    interface as the device secret, with the same refusal of an insecure keyring."""
+    secrets = DeviceSecrets.for_store(tmp_path)
+    secrets.keep_sign_in("device-1", "refresh-token")
+    assert secrets.sign_in("device-1") == "refresh-token"
+    secrets.forget_sign_in("device-1")
+    assert secrets.sign_in("device-1") is None
+    plaintext = PlaintextKeyring()
+    plaintext.file_path = str(tmp_path / "plain.cfg")  # type: ignore[misc]
+    keyring.set_keyring(plaintext)
+    monkeypatch.delenv(ALLOW_INSECURE_ENV, raising=False)
+    with pytest.raises(KeyringUnavailable, match="No secure OS keyring"):
+        DeviceSecrets.for_store(tmp_path).keep_sign_in("device-1", "refresh-token")
+    assert not (tmp_path / "plain.cfg").exists()
