@@ -1,7 +1,7 @@
 """The printed page shared by every pack and report: A4, the organisation's protective marking at
 the top and bottom of every page and its name and logo on the cover, "Page X of Y", the bundled
-fonts, optional AES-256 encryption, and a file written atomically (a half-written PDF never
-appears)."""
+fonts, tables, optional AES-256 encryption, and a file written atomically (a half-written PDF
+never appears). Charts are in ``charts.py``."""
 
 from __future__ import annotations
 
@@ -13,11 +13,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.graphics.charts.barcharts import HorizontalBarChart
-from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, String
-from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -50,12 +45,6 @@ RULE = colors.HexColor("#cbd2d9")
 ACCENT = colors.HexColor("#2b6cb0")
 SHADE = colors.HexColor("#f0f4f8")
 WARN = colors.HexColor("#b7791f")
-SERIES = [
-    ACCENT,
-    colors.HexColor("#2f855a"),
-    colors.HexColor("#c05621"),
-    colors.HexColor("#6b46c1"),
-]
 MARGIN = 18 * mm
 CONTENT_WIDTH = A4[0] - 2 * MARGIN
 # Lengths are in points (1/72 inch, ReportLab's unit) where not written in mm, as a printer
@@ -325,90 +314,6 @@ def section(title: str, body: Sequence[Flowable], s: Styles) -> list[Flowable]:
     if not parts:
         return [heading(title, s.h1)]
     return [KeepTogether([heading(title, s.h1), parts[0]]), *parts[1:], Spacer(1, 4 * mm)]
-
-
-def line_chart(
-    series: Sequence[tuple[str, Sequence[tuple[float, float]]]],
-    *,
-    y_max: float,
-    x_labels: Callable[[float], str],
-    height: float = 60 * mm,
-    y_title: str = "",
-) -> Drawing:
-    """Lines over time (x as ordinal days); a legend names each line."""
-    drawing = Drawing(CONTENT_WIDTH, height)
-    plot = LinePlot()
-    plot.x, plot.y = 28, 30
-    plot.width, plot.height = CONTENT_WIDTH - 40, height - 50
-    plot.data = [list(points) for _, points in series]
-    xs = [x for _, points in series for x, _ in points]
-    lo, hi = (min(xs), max(xs)) if xs else (0, 1)
-    if hi == lo:
-        lo, hi = lo - 15, hi + 15
-    plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = lo, hi
-    plot.xValueAxis.valueSteps = [lo + (hi - lo) * i / 4 for i in range(5)]
-    plot.xValueAxis.labelTextFormat = x_labels
-    plot.xValueAxis.labels.fontName = BASE_FONT
-    plot.xValueAxis.labels.fontSize = 7
-    plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = 0, y_max
-    plot.yValueAxis.valueStep = 2 if y_max <= 10 else None
-    plot.yValueAxis.labels.fontName = BASE_FONT
-    plot.yValueAxis.labels.fontSize = 7
-    plot.yValueAxis.visibleGrid = True
-    plot.yValueAxis.gridStrokeColor = RULE
-    for index in range(len(series)):
-        line = plot.lines[index]
-        line.strokeColor = SERIES[index % len(SERIES)]
-        line.strokeWidth = 1.5
-        line.symbol = makeMarker("FilledCircle", size=4)
-        line.symbol.fillColor = SERIES[index % len(SERIES)]
-    drawing.add(plot)
-    legend = Legend()
-    legend.x, legend.y = 28, height - 6
-    legend.fontName, legend.fontSize = BASE_FONT, 7
-    legend.alignment = "right"
-    legend.columnMaximum = 1
-    legend.deltax = 150
-    legend.colorNamePairs = [
-        (SERIES[i % len(SERIES)], _short(name, 40)) for i, (name, _) in enumerate(series)
-    ]
-    drawing.add(legend)
-    if y_title:
-        drawing.add(String(0, height - 6, y_title, fontName=BASE_FONT, fontSize=7, fillColor=MUTED))
-    return drawing
-
-
-def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str = "") -> Drawing:
-    """Horizontal bars, one per label, values printed at the end of each bar."""
-    bar_height = 14
-    height = bar_height * max(1, len(labels)) + 34
-    drawing = Drawing(CONTENT_WIDTH, height)
-    chart = HorizontalBarChart()
-    chart.x, chart.y = 200, 14
-    chart.width, chart.height = CONTENT_WIDTH - 240, height - 30
-    chart.data = [list(values) or [0]]
-    chart.categoryAxis.categoryNames = [_short(label, 48) for label in labels] or [""]
-    chart.categoryAxis.labels.fontName = BASE_FONT
-    chart.categoryAxis.labels.fontSize = 7.5
-    chart.categoryAxis.reverseDirection = True
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = max([*values, 1]) * 1.15
-    chart.valueAxis.labels.fontName = BASE_FONT
-    chart.valueAxis.labels.fontSize = 7
-    chart.bars[0].fillColor = ACCENT
-    chart.bars[0].strokeColor = None
-    chart.barLabelFormat = "%g"
-    chart.barLabels.fontName = BASE_FONT
-    chart.barLabels.fontSize = 7
-    chart.barLabels.nudge = 8
-    drawing.add(chart)
-    if title:
-        drawing.add(String(0, height - 10, title, fontName=BOLD_FONT, fontSize=8.5, fillColor=INK))
-    return drawing
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _logo(path: Path) -> Flowable | None:

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from keyworker_app.atomic import write_atomically
 from keyworker_app.domain.vocabulary import Outcome, PlacementType, RiskCategory, Vocabulary
 from keyworker_app.organisation import OrganisationSettings
+from keyworker_app.reports.charts import bar_chart
 from keyworker_app.reports.pdf_document import (
     Styles,
-    bar_chart,
     cover,
     data_table,
     empty_note,

@@ -4,14 +4,17 @@ overdue actions, and how the goals are going; then the overdue actions themselve
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from reportlab.platypus import Flowable, PageBreak
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from keyworker_app.domain.vocabulary import ActionStatus, CaseStatus
 from keyworker_app.organisation import OrganisationSettings
 from keyworker_app.reports.pdf_document import (
+    Styles,
     cover,
     data_table,
     empty_note,
@@ -21,13 +24,24 @@ from keyworker_app.reports.pdf_document import (
 )
 from keyworker_app.reports.pdf_text import text_flowable
 from keyworker_app.reports.sections.plans import TREND_WORDS
-from keyworker_app.store.caseload import Scope, caseload
+from keyworker_app.store.caseload import CaseloadRow, Scope, caseload
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.models import Action, Staff, YoungPerson
 from keyworker_app.store.recording import NotFound
 
 
-def _find_worker(session, name: str) -> Staff:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class _WorkerCaseload:
+    """What the pack shows, read in one snapshot."""
+
+    display_name: str
+    user_name: str
+    rows: list[CaseloadRow]  # open young people only
+    overdue: list[tuple[Action, str]]  # with the young person's reference, by due date
+    owners: dict[str, str]  # staff id -> name
+
+
+def _find_worker(session: Session, name: str) -> Staff:
     wanted = name.strip().lower()
     workers = list(session.scalars(select(Staff).where(Staff.deleted.is_(False))))
     exact = [w for w in workers if wanted in (w.user_name.lower(), w.display_name.lower())]
@@ -41,18 +55,9 @@ def _find_worker(session, name: str) -> Staff:  # type: ignore[no-untyped-def]
     )
 
 
-def build_supervision_pack(
-    store: Store,
-    worker: str,
-    *,
-    today: date | None = None,
-    organisation: OrganisationSettings | None = None,
-) -> bytes:
-    """One worker's open caseload and overdue actions, under ``organisation``'s name, logo,
-    marking and visiting standard; audited."""
-    today = today or date.today()
-    organisation = organisation or OrganisationSettings()
-    s = styles()
+def _read(
+    store: Store, worker: str, today: date, organisation: OrganisationSettings
+) -> _WorkerCaseload:
     with store.reading() as session:
         staff = _find_worker(session, worker)
         rows = [
@@ -68,8 +73,9 @@ def build_supervision_pack(
             if r.status == CaseStatus.OPEN
         ]
         ids = [r.young_person_id for r in rows]
-        overdue = list(
-            session.execute(
+        overdue = [
+            (action, reference)
+            for action, reference in session.execute(
                 select(Action, YoungPerson.reference)
                 .join(YoungPerson, YoungPerson.id == Action.young_person_id)
                 .where(
@@ -80,10 +86,13 @@ def build_supervision_pack(
                 )
                 .order_by(Action.due_on)
             )
-        )
+        ]
         owners = {m.id: m.display_name for m in session.scalars(select(Staff))}
-        display_name = staff.display_name
-        user_name = staff.user_name
+        return _WorkerCaseload(staff.display_name, staff.user_name, rows, overdue, owners)
+
+
+def _caseload_part(rows: list[CaseloadRow], s: Styles) -> tuple[list[Flowable], int]:
+    """The caseload table, longest since contact first, and how many are due a visit."""
     table_rows, shaded = [], []
     for index, r in enumerate(sorted(rows, key=lambda r: -(r.days_since_contact or 10_000))):
         if r.overdue_for_visit:
@@ -98,69 +107,86 @@ def build_supervision_pack(
                 TREND_WORDS.get(r.goal_trend.value, r.goal_trend.value),
             ]
         )
+    if not table_rows:
+        return [empty_note("No open young people are allocated to this worker.", s)], 0
+    return [
+        text_flowable(
+            "Longest since contact first; shaded rows are past the visiting standard.",
+            s.muted,
+        ),
+        data_table(
+            ["Young person", "Last contact", "Days since", "Open actions", "Overdue", "Goals"],
+            table_rows,
+            s,
+            shares=[44, 24, 16, 16, 14, 24],
+            highlight=shaded,
+        ),
+    ], len(shaded)
+
+
+def _overdue_part(read: _WorkerCaseload, today: date, s: Styles) -> list[Flowable]:
+    if not read.overdue:
+        return [empty_note("No overdue actions.", s)]
+    return [
+        data_table(
+            ["Young person", "Action", "Owner", "Due", "Days over"],
+            [
+                [
+                    reference,
+                    action.description,
+                    read.owners.get(action.owner_id or "", "–"),
+                    action.due_on.strftime("%d %b %Y") if action.due_on else "–",
+                    str((today - action.due_on).days) if action.due_on else "–",
+                ]
+                for action, reference in read.overdue
+            ],
+            s,
+            shares=[22, 70, 28, 22, 16],
+        )
+    ]
+
+
+def build_supervision_pack(
+    store: Store,
+    worker: str,
+    *,
+    today: date | None = None,
+    organisation: OrganisationSettings | None = None,
+) -> bytes:
+    """One worker's open caseload and overdue actions, under ``organisation``'s name, logo,
+    marking and visiting standard; audited. Raises NotFound naming a worker not found."""
+    today = today or date.today()
+    organisation = organisation or OrganisationSettings()
+    s = styles()
+    read = _read(store, worker, today, organisation)
+    caseload_part, due_a_visit = _caseload_part(read.rows, s)
     story: list[Flowable] = cover(
         "Supervision pack",
         [
-            ("Worker", f"{display_name} ({user_name})"),
-            ("Open young people", str(len(rows))),
-            ("Due a visit", str(len(shaded))),
-            ("Overdue actions", str(len(overdue))),
+            ("Worker", f"{read.display_name} ({read.user_name})"),
+            ("Open young people", str(len(read.rows))),
+            ("Due a visit", str(due_a_visit)),
+            ("Overdue actions", str(len(read.overdue))),
             ("Date", today.strftime("%d %b %Y")),
         ],
         s,
-        subtitle=display_name,
+        subtitle=read.display_name,
         organisation=organisation,
     )
     story.append(PageBreak())
-    caseload_part: list[Flowable] = (
-        [
-            text_flowable(
-                "Longest since contact first; shaded rows are past the visiting standard.",
-                s.muted,
-            ),
-            data_table(
-                ["Young person", "Last contact", "Days since", "Open actions", "Overdue", "Goals"],
-                table_rows,
-                s,
-                shares=[44, 24, 16, 16, 14, 24],
-                highlight=shaded,
-            ),
-        ]
-        if table_rows
-        else [empty_note("No open young people are allocated to this worker.", s)]
-    )
     story += section("Caseload", caseload_part, s)
-    overdue_part: list[Flowable] = (
-        [
-            data_table(
-                ["Young person", "Action", "Owner", "Due", "Days over"],
-                [
-                    [
-                        reference,
-                        action.description,
-                        owners.get(action.owner_id or "", "–"),
-                        action.due_on.strftime("%d %b %Y") if action.due_on else "–",
-                        str((today - action.due_on).days) if action.due_on else "–",
-                    ]
-                    for action, reference in overdue
-                ],
-                s,
-                shares=[22, 70, 28, 22, 16],
-            )
-        ]
-        if overdue
-        else [empty_note("No overdue actions.", s)]
-    )
-    story += section("Overdue actions", overdue_part, s)
+    story += section("Overdue actions", _overdue_part(read, today, s), s)
     pdf = render_pdf(
         story,
-        title=f"Supervision pack {user_name}",
+        title=f"Supervision pack {read.user_name}",
         subject=today.isoformat(),
         author=store.user_name,
-        footer=f"Supervision pack · {display_name} · {today.strftime('%d %b %Y')}",
+        footer=f"Supervision pack · {read.display_name} · {today.strftime('%d %b %Y')}",
         marking=organisation.marking,
     )
     with store.unit_of_work() as uow:
-        uow.audit("supervision_pack", detail={"worker": user_name, "young_people": len(rows)})
+        uow.audit(
+            "supervision_pack", detail={"worker": read.user_name, "young_people": len(read.rows)}
+        )
         uow.commit()
     return pdf

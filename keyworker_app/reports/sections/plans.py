@@ -10,7 +10,8 @@ from reportlab.platypus import Flowable, Spacer
 
 from keyworker_app.domain.goals import goal_trend
 from keyworker_app.domain.vocabulary import ActionStatus
-from keyworker_app.reports.pdf_document import data_table, empty_note, line_chart
+from keyworker_app.reports.charts import line_chart
+from keyworker_app.reports.pdf_document import data_table, empty_note
 from keyworker_app.reports.pdf_text import text_flowable
 from keyworker_app.reports.sections.context import PackContext, day
 from keyworker_app.store.models import Action
