@@ -9,6 +9,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Spacer
 from sqlalchemy import select
 
@@ -118,7 +119,7 @@ def _referrals(referrals: ReferralFigures, s: Styles) -> list[Flowable]:
                 ("Open at the end of the period", str(referrals.open)),
             ],
             s,
-            label_width=70 * 2.83,
+            label_width=70 * mm,
         ),
         Spacer(1, BLOCK_GAP),
         text_flowable("Referrals received, by risk category at referral", s.h3),
@@ -181,7 +182,7 @@ def _cost(cost: CostFigures, s: Styles) -> list[Flowable]:
                 ("Net full-year effect (cost of new less saving)", _money(cost.net_pence)),
             ],
             s,
-            label_width=85 * 2.83,
+            label_width=85 * mm,
         ),
         text_flowable(
             "Weekly cost × 52 of placements ended or started in the period; a negative net "

@@ -3,6 +3,7 @@ young person's own words and the addenda written since."""
 
 from __future__ import annotations
 
+from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
 from keyworker_app.domain.vocabulary import RecordStatus
@@ -12,7 +13,7 @@ from keyworker_app.reports.sections.context import PackContext, day, worry
 from keyworker_app.store.models import Contact
 
 NOTE_GAP = 2  # points, between a contact's details and its note
-DETAIL_LABEL_WIDTH = 24 * 2.83  # points: about 24 mm
+DETAIL_LABEL_WIDTH = 24 * mm
 
 
 def _contact(pack: PackContext, contact: Contact) -> list[Flowable]:
