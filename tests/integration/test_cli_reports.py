@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from keyworker_app.reports.pack_sections import CODES
 from tests.integration.test_cli import Cli, caseload, one_sentence_error
 
 
@@ -28,6 +29,13 @@ def test_a_review_pack_is_written_and_reads_back(cli: Cli, tmp_path: Path) -> No
     reader = PdfReader(out)
     assert "OFFICIAL-SENSITIVE" in reader.pages[-1].extract_text()
     assert f"Page {len(reader.pages)} of {len(reader.pages)}" in reader.pages[-1].extract_text()
+
+
+def test_the_pack_help_names_the_sections_of_the_table(cli: Cli) -> None:
+    # The help is written out rather than read from the table: importing the pack's builders
+    # would add a second to every command's start. The codes accepted come from the table.
+    help_text = " ".join(cli.ok("pack", "--help", data=False).stdout.split())
+    assert f"comma-separated: {', '.join(CODES)} (default all)" in help_text
 
 
 def test_a_pack_with_a_password_needs_it(cli: Cli, tmp_path: Path) -> None:
