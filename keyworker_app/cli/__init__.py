@@ -33,16 +33,13 @@ from keyworker_app.cli.common import (
 from keyworker_app.cli.settings import check_templates
 from keyworker_app.organisation import OrganisationSettings, SettingsError, load_settings
 from keyworker_app.security import SecurityError
-from keyworker_app.store.engine import StoreError
 
 GUI_VIEWS = ("contacts", "chronology", "goals", "missing", "placements", "actions", "forms")
-EXPECTED_ERRORS = (UserError, StoreError, SecurityError, ValueError)
 SETTINGS_EXIT = 2  # the organisation's settings file is wrong: IT's to put right
 
 __all__ = [
     "DEMO_PASSPHRASE",
     "DEMO_SIZE",
-    "EXPECTED_ERRORS",
     "GUI_VIEWS",
     "NEW_PASSPHRASE_ENV",
     "PASSPHRASE_ENV",
@@ -162,16 +159,16 @@ def main(argv: Sequence[str] | None = None, gui: Callable[[GuiRequest], int] | N
     except SettingsError as error:
         warn(_sentence(error))
         return SETTINGS_EXIT
-    except EXPECTED_ERRORS as error:
+    except KeyboardInterrupt:
+        warn("Stopped; nothing was half-written.")
+        return 130
+    except _expected_errors() as error:
         warn(_sentence(error))
         return 1
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
         warn(f"A file could not be read or written{where}: {error.strerror or error}.")
         return 1
-    except KeyboardInterrupt:
-        warn("Stopped; nothing was half-written.")
-        return 130
     except Exception as error:
         if os.environ.get("KEYWORKER_DEBUG") == "1":
             raise
@@ -180,6 +177,14 @@ def main(argv: Sequence[str] | None = None, gui: Callable[[GuiRequest], int] | N
             "nothing was half-written. Run again with KEYWORKER_DEBUG=1 and report what it shows."
         )
         return 70
+
+
+def _expected_errors() -> tuple[type[Exception], ...]:
+    """The failures a user can cause and put right. A function, so that the store (and
+    SQLAlchemy) is imported when something has failed, not at every start."""
+    from keyworker_app.store.engine import StoreError
+
+    return (UserError, StoreError, SecurityError, ValueError)
 
 
 def _sentence(error: BaseException) -> str:

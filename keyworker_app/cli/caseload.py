@@ -23,11 +23,15 @@ from keyworker_app.cli.common import (
     warn,
 )
 from keyworker_app.domain.vocabulary import ContactType
-from keyworker_app.store import lifecycle
-from keyworker_app.store.caseload import Scope, caseload
+
+# The values of store.caseload.Scope, named here so that building the parser does not load the
+# store (tests/unit/test_cli_start.py checks they are the same).
+SCOPES = ("mine", "team", "all")
 
 
 def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
+    from keyworker_app.store import lifecycle
+
     if lifecycle.exists(ctx.data_dir):
         raise UserError(
             f"{ctx.data_dir} already holds a caseload; use it, or choose another --data-dir."
@@ -47,6 +51,7 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
     from keyworker_app.demo import generate_demo
+    from keyworker_app.store import lifecycle
 
     if not lifecycle.exists(ctx.data_dir):
         secrets = device_secrets(ctx.data_dir)
@@ -103,6 +108,8 @@ def _caseload_json(row: Any) -> dict[str, Any]:
 
 
 def cmd_caseload(ctx: Context, args: argparse.Namespace) -> int:
+    from keyworker_app.store.caseload import Scope, caseload
+
     store = ctx.open()
     try:
         with store.reading() as session:
@@ -290,7 +297,7 @@ def add_commands(commands: Commands) -> None:
 
     show = commands.add_parser("caseload", help="list the young people in the caseload")
     show.add_argument("--json", action="store_true", help="print JSON")
-    show.add_argument("--scope", choices=[s.value for s in Scope], default=Scope.ALL.value)
+    show.add_argument("--scope", choices=SCOPES, default="all")
     show.add_argument("--open", action="store_true", help="leave out closed cases")
     show.set_defaults(run=cmd_caseload)
 

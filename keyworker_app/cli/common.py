@@ -1,5 +1,10 @@
 """What every command of the ``keyworker`` command line shares: printing, asking for secrets,
-the data directory and opening the store (`Context`), and the synthetic demo caseload."""
+the data directory and opening the store (`Context`), and the synthetic demo caseload.
+
+The store and the keyring are imported inside the functions that use them, here and in every
+command, so `keyworker --version`, `--help`, `forms` and `settings` start without loading
+SQLAlchemy, SQLCipher or the keyring (tests/unit/test_cli_start.py checks it).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,14 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from keyworker_app.organisation import OrganisationSettings
 from keyworker_app.paths import default_data_dir, demo_data_dir
-from keyworker_app.security.device_secret import ALLOW_INSECURE_ENV, DeviceSecrets
-from keyworker_app.store import lifecycle
-from keyworker_app.store.caseload_store import Store
+
+if TYPE_CHECKING:
+    from keyworker_app.security.device_secret import DeviceSecrets
+    from keyworker_app.store.caseload_store import Store
 
 PASSPHRASE_ENV = "KEYWORKER_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "KEYWORKER_NEW_PASSPHRASE"
@@ -62,6 +68,8 @@ def ask_secret(prompt: str, env: str, *, confirm: bool = False) -> str:
 
 
 def device_secrets(data_dir: Path) -> DeviceSecrets:
+    from keyworker_app.security.device_secret import DeviceSecrets
+
     secrets = DeviceSecrets.for_store(data_dir)
     if secrets.insecure_warning:
         warn(secrets.insecure_warning)
@@ -89,6 +97,8 @@ class Context:
         self.organisation = organisation or OrganisationSettings()
         self.demo: bool = args.demo
         if self.demo:
+            from keyworker_app.security.device_secret import ALLOW_INSECURE_ENV
+
             # The demo caseload is synthetic; an insecure keyring is acceptable for it.
             os.environ.setdefault(ALLOW_INSECURE_ENV, "1")
             self.data_dir = demo_data_dir()
@@ -105,6 +115,8 @@ class Context:
     def open(self) -> Store:
         """The unlocked store; raises UserError when there is no caseload, and the store's or
         the key hierarchy's own errors when it cannot be opened."""
+        from keyworker_app.store import lifecycle
+
         if self.demo and not lifecycle.exists(self.data_dir):
             self._create_demo()
         secrets = device_secrets(self.data_dir)
@@ -128,6 +140,7 @@ class Context:
 def create_demo_caseload(data_dir: Path) -> None:
     """A new caseload filled with synthetic demo data, opened with the published passphrase."""
     from keyworker_app.demo import generate_demo
+    from keyworker_app.store import lifecycle
 
     created = lifecycle.create_caseload(
         data_dir, DEMO_PASSPHRASE, device_secrets(data_dir), demo=True

@@ -18,10 +18,11 @@ from keyworker_app.cli.common import (
     device_secrets,
     say,
 )
-from keyworker_app.store import lifecycle
 
 
 def cmd_passwd(ctx: Context, args: argparse.Namespace) -> int:
+    from keyworker_app.store import lifecycle
+
     if ctx.demo:
         raise UserError("The demo caseload's passphrase is fixed.")
     secrets = device_secrets(ctx.data_dir)
@@ -35,6 +36,8 @@ def cmd_passwd(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_recover(ctx: Context, args: argparse.Namespace) -> int:
+    from keyworker_app.store import lifecycle
+
     secrets = device_secrets(ctx.data_dir)
     code = os.environ.get(RECOVERY_CODE_ENV) or (
         input("Recovery code: ") if sys.stdin.isatty() else ""
