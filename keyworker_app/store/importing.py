@@ -2,32 +2,35 @@
 nothing.
 
 Young people match by reference, teams by name and keyworkers by user name (both ignoring
-case). Only fields that differ are set, and a blank cell never clears a stored value, so
-importing the same file twice writes nothing the second time (no outbox entries, no audit).
+case). What each young person's rows mean is decided in ``domain/case_changes.py``, as for the
+central store's import; this module applies it. Only fields that differ are set, and a blank
+cell never clears a stored value, so importing the same file twice writes nothing the second
+time (no outbox entries, no audit).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
-from keyworker_app.domain.caseload_csv import (
-    COLUMNS,
-    CaseImport,
-    ParsedCaseload,
-    PlacementImport,
-    ReferralImport,
-    RowProblem,
+from keyworker_app.domain.case_changes import (
+    ExistingCase,
+    ExistingPlacement,
+    ExistingReferral,
+    Fields,
+    PlacementChange,
+    ReferralChange,
+    changes_for,
 )
+from keyworker_app.domain.caseload_csv import COLUMNS, CaseImport, ParsedCaseload, RowProblem
 from keyworker_app.domain.ids import new_id
-from keyworker_app.domain.vocabulary import CaseStatus, Role
+from keyworker_app.domain.vocabulary import Role
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.engine import StoreError
-from keyworker_app.store.models import Placement, Referral, Staff, Team, YoungPerson
+from keyworker_app.store.models import Placement, Referral, Staff, Syncable, Team, YoungPerson
 from keyworker_app.store.unit_of_work import UnitOfWork
 
 
@@ -80,25 +83,8 @@ def describe_result(result: ImportResult) -> str:
     return "; ".join(parts) + "."
 
 
-def _set_changed(record: Any, wanted: dict[str, Any]) -> bool:
-    """Set only the fields that differ, so an unchanged row writes nothing at all."""
-    changed = False
-    for attr, value in wanted.items():
-        if value is not None and getattr(record, attr) != value:
-            setattr(record, attr, value)
-            changed = True
-    return changed
-
-
 def _sort_problems(problems: Iterable[RowProblem]) -> list[RowProblem]:
     return sorted(problems, key=lambda p: (p.line, COLUMNS.index(p.column) if p.column else -1))
-
-
-def _latest(referrals: list[Referral]) -> Referral | None:
-    dated = sorted(
-        referrals, key=lambda r: (r.referral_date is not None, r.referral_date or date.min)
-    )
-    return dated[-1] if dated else None
 
 
 class _Importer:
@@ -179,44 +165,34 @@ class _Importer:
 
     def apply(self, case: CaseImport) -> None:
         person = self.people.get(case.reference)
-        is_new = person is None
-        if person is None:
-            person = YoungPerson(id=new_id(), reference=case.reference, status=CaseStatus.OPEN)
-            self.people[case.reference] = person
-            referrals: list[Referral] = []
-            placements: list[Placement] = []
-        else:
+        referrals: list[Referral] = []
+        placements: list[Placement] = []
+        if person is not None:
             # Read everything before changing anything: a query flushes pending changes, and
             # changing the person in two flushes would send two patches for one import.
             referrals = self._of(Referral, person)
             placements = self._of(Placement, person)
         team = self.team(case.person.team)
         worker = self.worker(case.person.keyworker, team)
-        details = case.person
-        changed = _set_changed(
-            person,
-            {
-                "given_name": details.given_name,
-                "family_name": details.family_name,
-                "date_of_birth": details.date_of_birth,
-                "school": details.school,
-                "uasc": details.uasc,
-                "legal_status": details.legal_status,
-                "team_id": team.id if team else None,
-                "keyworker_id": worker.id if worker else None,
-                "status": _status(person, case.referral, referrals),
-            },
+        changes = changes_for(
+            case,
+            None if person is None else _existing(person, referrals, placements),
+            team_id=team.id if team else None,
+            keyworker_id=worker.id if worker else None,
         )
-        if is_new:
+        if person is None:
+            person = YoungPerson(id=new_id(), reference=case.reference, **changes.person)
+            self.people[case.reference] = person
             self._insert_now(person)
-        changed |= self.referral(person, case.referral, referrals)
-        changed |= self.placements(person, case.placements, placements)
-        if is_new:
             self.result.created += 1
-        elif changed:
-            self.result.updated += 1
         else:
-            self.result.unchanged += 1
+            _set(person, changes.person)
+            if changes.changes_anything:
+                self.result.updated += 1
+            else:
+                self.result.unchanged += 1
+        self.referral(person, changes.referral, referrals)
+        self.placements(person, changes.placements, placements)
 
     def _of(self, model: type[Referral] | type[Placement], person: YoungPerson) -> list[Any]:
         return list(
@@ -226,93 +202,90 @@ class _Importer:
         )
 
     def referral(
-        self, person: YoungPerson, wanted: ReferralImport | None, existing: list[Referral]
-    ) -> bool:
-        if wanted is None:
-            return False
-        values = {
-            "source": wanted.source,
-            "risk_category": wanted.risk_category,
-            "closed_date": wanted.closed_date,
-            "outcome": wanted.outcome,
-        }
-        match = _matching_referral(wanted, existing)
-        if match is not None:
-            changed = _set_changed(match, values)
-            self.result.referrals_updated += int(changed)
-            return changed
-        self.uow.add(
-            Referral(
-                id=new_id(),
-                young_person_id=person.id,
-                referral_date=wanted.referral_date,
-                **{k: v for k, v in values.items() if v is not None},
-            )
-        )
-        self.result.referrals_created += 1
-        return True
-
-    def placements(
-        self, person: YoungPerson, wanted: Sequence[PlacementImport], existing: list[Placement]
-    ) -> bool:
-        changed = False
-        for row in wanted:
-            values = {
-                "end_date": row.end,
-                "weekly_cost_pence": row.weekly_cost_pence,
-                "in_area": row.in_area,
-            }
-            match = next(
-                (
-                    p
-                    for p in existing
-                    if p.placement_type == row.placement_type and p.start_date == row.start
-                ),
-                None,
-            )
-            if match is None:
-                placement = Placement(
+        self, person: YoungPerson, change: ReferralChange | None, existing: list[Referral]
+    ) -> None:
+        if change is None:
+            return
+        if change.key is None:
+            self.uow.add(
+                Referral(
                     id=new_id(),
                     young_person_id=person.id,
-                    placement_type=row.placement_type,
-                    start_date=row.start,
-                    **values,
+                    referral_date=change.referral_date,
+                    **change.fields,
                 )
-                self.uow.add(placement)
-                existing.append(placement)  # so a repeated row in the file is not added twice
+            )
+            self.result.referrals_created += 1
+        else:
+            _set(next(r for r in existing if r.id == change.key), change.fields)
+            self.result.referrals_updated += 1
+
+    def placements(
+        self,
+        person: YoungPerson,
+        changes: Sequence[PlacementChange],
+        existing: list[Placement],
+    ) -> None:
+        for change in changes:
+            if change.key is None:
+                self.uow.add(
+                    Placement(
+                        id=new_id(),
+                        young_person_id=person.id,
+                        placement_type=change.placement_type,
+                        start_date=change.start_date,
+                        **change.fields,
+                    )
+                )
                 self.result.placements_added += 1
-                changed = True
-            elif _set_changed(match, values):
+            else:
+                _set(next(p for p in existing if p.id == change.key), change.fields)
                 self.result.placements_updated += 1
-                changed = True
-        return changed
 
 
-def _matching_referral(wanted: ReferralImport, existing: list[Referral]) -> Referral | None:
-    """The referral a row describes: the one with its referral date, or without a date the
-    latest (for a new young person, none: the row starts their first referral)."""
-    if wanted.referral_date is None:
-        return _latest(existing)
-    return next((r for r in existing if r.referral_date == wanted.referral_date), None)
+def _set(record: Syncable, fields: Fields) -> None:
+    # Only changed fields are given, so an unchanged row writes nothing at all.
+    for name, value in fields.items():
+        setattr(record, name, value)
 
 
-def _status(
-    person: YoungPerson, wanted: ReferralImport | None, existing: list[Referral]
-) -> CaseStatus | None:
-    """A closed date closes the case; a new open referral later than every other reopens it."""
-    if wanted is None:
-        return None
-    if wanted.closed_date is not None:
-        return CaseStatus.CLOSED
-    if person.status != CaseStatus.CLOSED or _matching_referral(wanted, existing) is not None:
-        return None
-    latest = _latest(existing)
-    day = wanted.referral_date
-    if day is not None and (
-        latest is None or latest.referral_date is None or day > latest.referral_date
-    ):
-        return CaseStatus.OPEN
-    return None
+def _existing(
+    person: YoungPerson, referrals: list[Referral], placements: list[Placement]
+) -> ExistingCase:
+    """What the store holds for ``person``, for deciding what the rows mean."""
+    return ExistingCase(
+        given_name=person.given_name,
+        family_name=person.family_name,
+        date_of_birth=person.date_of_birth,
+        status=person.status,
+        school=person.school,
+        uasc=person.uasc,
+        legal_status=person.legal_status,
+        team_id=person.team_id,
+        keyworker_id=person.keyworker_id,
+        referrals=tuple(
+            ExistingReferral(
+                key=r.id,
+                referral_date=r.referral_date,
+                source=r.source,
+                risk_category=r.risk_category,
+                closed_date=r.closed_date,
+                outcome=r.outcome,
+            )
+            for r in referrals
+        ),
+        placements=tuple(
+            ExistingPlacement(
+                key=p.id,
+                placement_type=p.placement_type,
+                start_date=p.start_date,
+                end_date=p.end_date,
+                weekly_cost_pence=p.weekly_cost_pence,
+                in_area=p.in_area,
+            )
+            for p in placements
+        ),
+    )
 
 
 def import_caseload(
