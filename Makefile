@@ -21,9 +21,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/keyworker --demo
 
-# Every test, then pip-audit of the dependencies (a network problem is reported, not a failure).
-# The reliability drills run in their short form; `make test-long` runs them at full length.
-test: $(STAMP)
+# The checks (ruff, the import contracts, mypy), every test, then pip-audit of the dependencies
+# (a network problem is reported, not a failure). The reliability drills run in their short
+# form; `make test-long` runs them at full length.
+test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 	$(BIN)/python tests/tools/audit_dependencies.py
 
@@ -35,6 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check keyworker_app tests benchmarks
 	$(BIN)/ruff format --check keyworker_app tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Benchmarks: a table on the screen, the figures as JSON in $(BENCH_OUT). QUICK=1: under 3 min.
 # A Python already on PATH with Keyworker installed from this checkout is used as it is.

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-from keyworker_app.sync.addresses import check_server_address
+from keyworker_app.domain.addresses import check_server_address
 
 USER_KEYS = "users_may_change.settings"
 LOGO_LIMIT = 5 * 1024 * 1024

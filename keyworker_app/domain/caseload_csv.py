@@ -529,8 +529,8 @@ class _Lines:
                 text = partial + decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as error:
                 before = partial + error.object[: error.start].decode(errors="replace")
-                line = self.line + len(_LINE_END.findall(before)) + 1
-                raise _Unreadable(_not_utf8(line)) from None
+                number = self.line + len(_LINE_END.findall(before)) + 1
+                raise _Unreadable(_not_utf8(number)) from None
             # newline="": split at "\r\n", "\r" and "\n" only, as csv does, keeping the ends.
             lines = io.StringIO(text, newline="").readlines()
             partial = ""

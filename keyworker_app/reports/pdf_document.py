@@ -240,7 +240,8 @@ class SplittingTable(Table):
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
         parts = super().split(availWidth, availHeight)
         frame = getattr(self, "_frame", None)
-        if parts or self.splitInRow or not getattr(frame, "_atTop", False):
+        split_in_row = bool(getattr(self, "splitInRow", 0))
+        if parts or split_in_row or not getattr(frame, "_atTop", False):
             return parts
         # At the top of an empty page and no split between rows fits: split inside the row.
         self.splitInRow = 1

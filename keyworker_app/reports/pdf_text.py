@@ -206,8 +206,9 @@ def _for_bidi(line: str) -> tuple[str, dict[int, str]]:
     if not unknown:
         return line, {}
     free = (chr(code) for code in range(0xE000, 0xF900) if chr(code) not in line)
-    stand_ins = dict(zip(unknown, free, strict=False))
-    return line.translate(str.maketrans(stand_ins)), {ord(v): k for k, v in stand_ins.items()}
+    stand_ins: dict[str, str | int | None] = dict(zip(unknown, free, strict=False))
+    restore = {ord(str(v)): k for k, v in stand_ins.items()}
+    return line.translate(str.maketrans(stand_ins)), restore
 
 
 def visual_words(line: str, *, rtl_base: bool) -> list[str]:

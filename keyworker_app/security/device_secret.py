@@ -45,7 +45,7 @@ def _is_secure(backend: KeyringBackend) -> bool:
     """A backend keyring itself ranks as recommended (priority >= 1) and not a plaintext file."""
     for candidate in _backends(backend):
         try:
-            priority = float(candidate.priority)  # type: ignore[arg-type]
+            priority = float(candidate.priority)
         except Exception:  # noqa: BLE001 - a backend that cannot rank itself is not usable
             continue
         name = type(candidate).__name__.lower()

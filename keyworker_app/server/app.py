@@ -6,7 +6,7 @@ the endpoints defined inside ``create_app`` at run time.
 """
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -112,7 +112,10 @@ def create_app(
     async def _sync_refused(_: Request, error: SyncRefused) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=409)
 
-    errors = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
+    errors: dict[int | str, dict[str, Any]] = {
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody},
+    }
 
     @app.get("/v1/health")
     def health() -> dict[str, str | int]:

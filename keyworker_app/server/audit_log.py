@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyworker_app.security.audit_chain import GENESIS
-from keyworker_app.server.models import ServerAudit, ServerAuditHead
+from keyworker_app.server.models import ServerAudit, ServerAuditHead, table_of
 
 PENDING_AUDIT = "pending_audit_events"
 HEAD_ID = 1
@@ -111,7 +111,7 @@ def chain_pending_events(session: Session) -> None:
         )
         rows.append({**event, "seq": seq, "prev_hash": previous, "hash": digest})
         previous = digest
-    events, head_table = ServerAudit.__table__, ServerAuditHead.__table__
+    events, head_table = table_of(ServerAudit), table_of(ServerAuditHead)
     move_head = head_table.update().where(head_table.c.id == HEAD_ID).values(seq=seq, hash=previous)
     if session.get_bind().dialect.name == "postgresql" and len(rows) <= _ONE_STATEMENT:
         # One round trip: the events are inserted by a WITH clause of the head's update.

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from keyworker_app import __version__
 from keyworker_app.domain.caseload_csv import describe_problem, read_caseload_csv
 from keyworker_app.server import accounts
-from keyworker_app.server.audit_log import verify_server_audit
+from keyworker_app.server.audit_log import audit, verify_server_audit
 from keyworker_app.server.body_limit import DEFAULT_MAX_BODY_BYTES, MEGABYTE
 from keyworker_app.server.database import Database, ServerDatabaseError, open_database
 from keyworker_app.server.importing import ImportProblems, import_central
@@ -80,8 +81,8 @@ def cmd_add_user(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
-def _young_person(session: object, reference: str) -> Record:
-    for record in session.scalars(select(Record).where(Record.record_type == "young_person")):  # type: ignore[attr-defined]
+def _young_person(session: Session, reference: str) -> Record:
+    for record in session.scalars(select(Record).where(Record.record_type == "young_person")):
         if record.data.get("reference") == reference and not record.deleted:
             return record
     raise ServerUserError(f"No young person has the reference {reference}.")
@@ -180,10 +181,10 @@ def cmd_restrict(db: Database, args: argparse.Namespace) -> int:
                 {**record.data, "restricted": True},
                 actor="admin",
             )
-        detail: dict[str, object] = {"allow": [v.user_name for v in viewers]}
+        detail: dict[str, Any] = {"allow": [v.user_name for v in viewers]}
         if others:
             detail["other_team"] = [v.user_name for v in others]
-        accounts.audit(session, "admin", "restrict", young_person=record.record_id, **detail)
+        audit(session, "admin", "restrict", young_person=record.record_id, **detail)
     say(f"{args.reference} ({case_team}) is now seen only by {', '.join(str(v) for v in viewers)}.")
     return 0
 

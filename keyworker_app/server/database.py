@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, event, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from keyworker_app.server.audit_log import chain_pending_events, forget_pending_events
-from keyworker_app.server.models import ChangeEntry, SequenceCounter
+from keyworker_app.server.models import ChangeEntry, SequenceCounter, table_of
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_FILE = "central.db"
@@ -127,7 +127,7 @@ def migrate(engine: Engine) -> None:
             ).first()
             is None
         ):
-            connection.execute(SequenceCounter.__table__.insert(), {"name": "change", "value": 0})
+            connection.execute(table_of(SequenceCounter).insert(), {"name": "change", "value": 0})
 
 
 class Database:
@@ -204,6 +204,6 @@ def next_seq(session: Session, count: int = 1) -> int:
             select(SequenceCounter).where(SequenceCounter.name == "change").with_for_update()
         ).one()
         session.info["change_counter"] = (transaction, row)
-    first = row.value + 1
+    first: int = row.value + 1
     row.value += count
     return first

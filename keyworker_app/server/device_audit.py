@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyworker_app.security.audit_chain import GENESIS, AuditLink, link_hash
-from keyworker_app.server.accounts import audit
+from keyworker_app.server.audit_log import audit
 from keyworker_app.server.models import Account, Device, DeviceAudit
 from keyworker_app.server.records import now
 from keyworker_app.sync.protocol import AuditAnchor, DeviceAuditEvent, PushRequest

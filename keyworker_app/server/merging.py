@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyworker_app.server.access import allowed_for
-from keyworker_app.server.accounts import audit
+from keyworker_app.server.audit_log import audit
 from keyworker_app.server.models import Conflict, Record
 from keyworker_app.server.records import announce_conflict, write_record
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from keyworker_app.domain.ids import new_id
 from keyworker_app.server.access import Viewer, sees_record, visible_young_people
-from keyworker_app.server.accounts import audit
+from keyworker_app.server.audit_log import audit
 from keyworker_app.server.device_audit import keep_device_audit
 from keyworker_app.server.models import (
     Account,
@@ -385,8 +385,9 @@ def push(
     wanted = {(op.record_type, op.record_id) for op in request.ops}
     for op in request.ops:
         for name, target in REFERENCE_TARGETS.get(op.record_type, {}).items():
-            if isinstance(op.patch.get(name), str):
-                wanted.add((target, op.patch[name]))
+            value = op.patch.get(name)
+            if isinstance(value, str):
+                wanted.add((target, value))
     prefetch_records(session, wanted, lock=True)
     state = _Push(
         session,

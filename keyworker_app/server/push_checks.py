@@ -259,7 +259,8 @@ def check_template(
                 f"the template {key[0]} version {key[1]} is already published with different "
                 "content; a changed template needs a new version number"
             )
-        return record
+        published: Record = record
+        return published
     shipped = policy.shipped_templates.get(key)  # type: ignore[arg-type]
     if shipped is not None and shipped == patch.get("definition"):
         return None

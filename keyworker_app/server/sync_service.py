@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from keyworker_app.domain.ids import new_id
 from keyworker_app.server.access import Viewer, sees_record, visible_young_people
-from keyworker_app.server.accounts import audit
+from keyworker_app.server.audit_log import audit
 from keyworker_app.server.device_audit import device_anchor
 from keyworker_app.server.models import (
     Account,

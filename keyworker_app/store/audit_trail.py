@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyworker_app.security.audit_chain import GENESIS, AuditLink, link_hash
-from keyworker_app.store.models import AuditEvent
+from keyworker_app.store.models import AuditEvent, table_of
 
 
 @dataclass
@@ -64,4 +64,4 @@ def append_to_chain(
                 "hash": previous,
             }
         )
-    session.execute(AuditEvent.__table__.insert(), rows)
+    session.execute(table_of(AuditEvent).insert(), rows)

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyworker_app.domain.dates import age_on
@@ -35,7 +35,6 @@ from keyworker_app.store.models import (
     YoungPerson,
 )
 
-T = TypeVar("T")
 PERSON_COLUMNS = (
     "id",
     "reference",
@@ -95,9 +94,9 @@ class CaseloadRow:
         )
 
 
-def _first_per_young_person(rows: Iterable[Row[tuple[str, T]]]) -> dict[str, T]:
+def _first_per_young_person(rows: Iterable[Any]) -> dict[str, Any]:
     """The first value for each young person from rows already ordered newest first."""
-    first: dict[str, T] = {}
+    first: dict[str, Any] = {}
     for young_person_id, value in rows:
         first.setdefault(young_person_id, value)
     return first
@@ -166,6 +165,8 @@ def caseload(
             Action.deleted.is_(False), Action.status == ActionStatus.OPEN
         )
     ):
+        if young_person_id is None:
+            continue  # a team's own action: on no young person's row
         open_actions[young_person_id] = open_actions.get(young_person_id, 0) + 1
         if due_on is not None and due_on < today:
             overdue_actions[young_person_id] = overdue_actions.get(young_person_id, 0) + 1

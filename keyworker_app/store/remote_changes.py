@@ -29,6 +29,7 @@ from keyworker_app.store.models import (
     SetAsideChange,
     SyncConflict,
     YoungPerson,
+    table_of,
 )
 from keyworker_app.store.record_schema import problem_in_record
 from keyworker_app.store.serialise import content_fields, from_json_value
@@ -140,7 +141,7 @@ def _write_kind(
 
 
 def _existing_ids(session: Session, model: Any, ids: list[str]) -> set[str]:
-    table = model.__table__
+    table = table_of(model)
     existing: set[str] = set()
     for start in range(0, len(ids), 500):
         existing.update(
@@ -154,7 +155,7 @@ def _write_rows(
 ) -> None:
     """Inserts and updates through the table's own column types (Core executemany, grouped by
     the columns each row carries; columns a row leaves out take their defaults on insert)."""
-    table = model.__table__
+    table = table_of(model)
     inserts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
@@ -169,7 +170,7 @@ def _write_rows(
 
 @functools.cache
 def _update_statement(model: Any, keys: tuple[str, ...]) -> Any:
-    table = model.__table__
+    table = table_of(model)
     return (
         update(table)
         .where(table.c.id == bindparam("row_id"))
@@ -206,7 +207,7 @@ def _template_known(session: Session, row: dict[str, Any]) -> bool:
 
 
 def _set_aside(session: Session, record: RemoteRecord, reason: str) -> None:
-    table = SetAsideChange.__table__
+    table = table_of(SetAsideChange)
     session.execute(
         delete(table).where(
             table.c.record_type == record.record_type, table.c.record_id == record.record_id
@@ -230,7 +231,7 @@ def _set_aside(session: Session, record: RemoteRecord, reason: str) -> None:
 
 
 def _no_longer_aside(session: Session, record_type: str, ids: list[str]) -> None:
-    table = SetAsideChange.__table__
+    table = table_of(SetAsideChange)
     for start in range(0, len(ids), 500):
         session.execute(
             delete(table).where(
@@ -301,7 +302,7 @@ def _adopt_central(
     records point at the central one, and the local copy (never accepted centrally) goes.
     Returns the rows still to write."""
     model = RECORD_TYPES[record_type]
-    table = model.__table__
+    table = table_of(model)
     key = _NATURAL_KEY[record_type]
     remaining = []
     for row in rows:
@@ -320,21 +321,24 @@ def _adopt_central(
 
 def _give_way(session: Session, record_type: str, old: str, row: dict[str, Any]) -> None:
     model = RECORD_TYPES[record_type]
-    table = model.__table__
+    table = table_of(model)
     key = _NATURAL_KEY[record_type]
     # Out of the way first (the name is unique), then the central row, then the pointers.
     session.execute(update(table).where(table.c.id == old).values({key: f"{row.get(key)} ({old})"}))
     _write_rows(session, model, [row], _existing_ids(session, model, [row["id"]]))
     for other_type, column in _POINTING_AT[record_type]:
-        other = RECORD_TYPES[other_type].__table__
+        other = table_of(RECORD_TYPES[other_type])
         session.execute(update(other).where(other.c[column] == old).values({column: row["id"]}))
-    for queue in (OutboxEntry, RefusedChange):
-        for entry in session.scalars(select(queue)):
-            if entry.record_id == old:
-                session.delete(entry)
-            elif any(value == old for value in (entry.patch or {}).values()):
-                new = row["id"]
-                entry.patch = {k: (new if v == old else v) for k, v in entry.patch.items()}
+    waiting: list[OutboxEntry | RefusedChange] = [
+        *session.scalars(select(OutboxEntry)),
+        *session.scalars(select(RefusedChange)),
+    ]
+    for entry in waiting:
+        if entry.record_id == old:
+            session.delete(entry)
+        elif any(value == old for value in (entry.patch or {}).values()):
+            new = row["id"]
+            entry.patch = {k: (new if v == old else v) for k, v in entry.patch.items()}
     session.execute(delete(table).where(table.c.id == old))
 
 
@@ -360,7 +364,7 @@ def remove_young_person(session: Session, young_person_id: str) -> None:
     )
     record_ids: list[str] = [young_person_id]
     for model in reversed(SYNCABLE_MODELS):
-        table = model.__table__
+        table = table_of(model)
         if "young_person_id" in table.c:
             ids = list(
                 session.scalars(
@@ -370,7 +374,7 @@ def remove_young_person(session: Session, young_person_id: str) -> None:
             record_ids += ids
             session.execute(delete(table).where(table.c.young_person_id == young_person_id))
     session.execute(
-        delete(YoungPerson.__table__).where(YoungPerson.__table__.c.id == young_person_id)
+        delete(table_of(YoungPerson)).where(table_of(YoungPerson).c.id == young_person_id)
     )
     session.execute(delete(SyncConflict).where(SyncConflict.young_person_id == young_person_id))
     for chunk in range(0, len(record_ids), 500):
@@ -393,7 +397,7 @@ def young_people_with_local_work(session: Session) -> set[str]:
     ):
         owner = record_id if record_type == "young_person" else (patch or {}).get("young_person_id")
         if owner is None and record_type in RECORD_TYPES and record_type != "young_person":
-            table = RECORD_TYPES[record_type].__table__
+            table = table_of(RECORD_TYPES[record_type])
             if "young_person_id" in table.c:
                 owner = session.scalar(
                     select(table.c.young_person_id).where(table.c.id == record_id)

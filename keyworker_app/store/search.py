@@ -52,7 +52,7 @@ def _iso(value: Any) -> str | None:
     # The same text form the columns store, so dates sort the same in the index.
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="microseconds")
-    return value
+    return None if value is None else str(value)
 
 
 def document_from_values(
@@ -94,11 +94,11 @@ def reindex(session: Session, documents: Sequence[SearchDocument]) -> None:
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start : chunk_start + 500]
         marks = ",".join(f":i{n}" for n in range(len(chunk)))
-        rows = session.execute(
+        found = session.execute(
             text(f"SELECT record_id, id FROM search_document WHERE record_id IN ({marks})"),
             {f"i{n}": v for n, v in enumerate(chunk)},
         )
-        existing.update({row[0]: row[1] for row in rows})
+        existing.update({row[0]: row[1] for row in found})
     if existing:
         gone = [{"id": doc_id} for doc_id in existing.values()]
         session.execute(text("DELETE FROM search_text WHERE rowid = :id"), gone)

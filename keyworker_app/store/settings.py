@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from keyworker_app.store.models import StoreSetting
+from keyworker_app.store.models import StoreSetting, table_of
 
 if TYPE_CHECKING:
     from keyworker_app.store.caseload_store import Store
@@ -37,7 +37,7 @@ def read_setting(store: Store, key: SettingKey) -> str | None:
 def write_setting(session: Session, key: SettingKey, value: str) -> None:
     """Set ``key`` inside a unit of work's session (committed with it)."""
     if session.get(StoreSetting, key.value) is None:
-        session.execute(StoreSetting.__table__.insert(), {"key": key.value, "value": value})
+        session.execute(table_of(StoreSetting).insert(), {"key": key.value, "value": value})
     else:
         session.execute(
             update(StoreSetting).where(StoreSetting.key == key.value).values(value=value)

@@ -57,9 +57,8 @@ class Code(TypeDecorator[Enum]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        if isinstance(value, self.enum):
-            return value.value
-        return self.enum(value).value
+        member = value if isinstance(value, self.enum) else self.enum(value)
+        return str(member.value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         if value is None:

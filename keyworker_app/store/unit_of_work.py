@@ -38,6 +38,7 @@ from keyworker_app.store.models import (
     OutboxEntry,
     Syncable,
     YoungPerson,
+    table_of,
 )
 from keyworker_app.store.record_schema import problem_in_patch, rules_for
 from keyworker_app.store.remote_changes import RemoteRecord, RemoteResult, apply_remote
@@ -130,7 +131,7 @@ def _insert_plan(model: type[Syncable]) -> tuple[tuple[str, ...], tuple[tuple[st
     """The fields an insert's patch carries, and the Python-side defaults to fill first."""
     defaults = tuple(
         (column.key, column.default)
-        for column in model.__table__.columns
+        for column in table_of(model).columns
         if column.default is not None and column.key not in BOOKKEEPING_FIELDS
     )
     return tuple(content_fields(model)), defaults
@@ -412,7 +413,7 @@ class UnitOfWork:
                 )
             table_rows.append(row)
         if table_rows:
-            self.session.execute(model.__table__.insert(), table_rows)
+            self.session.execute(table_of(model).insert(), table_rows)
         return [row["id"] for row in table_rows]
 
     # -- commit -----------------------------------------------------------------------------
@@ -423,7 +424,7 @@ class UnitOfWork:
         changes = self._changes
         if changes.outbox:
             # Core inserts: the ORM's bulk path costs several times more per row here.
-            session.execute(OutboxEntry.__table__.insert(), changes.outbox)
+            session.execute(table_of(OutboxEntry).insert(), changes.outbox)
         if changes.to_index:
             documents = [
                 item

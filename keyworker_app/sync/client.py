@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 from sqlalchemy import delete, func, select, update
 
+from keyworker_app.domain.addresses import check_server_address
 from keyworker_app.security import SecurityError
 from keyworker_app.security.device_secret import SIGN_IN_SERVICE, DeviceSecrets
 from keyworker_app.store.caseload_store import Store
@@ -34,7 +35,6 @@ from keyworker_app.store.models import (
     YoungPerson,
 )
 from keyworker_app.store.settings import SettingKey, read_setting, write_setting
-from keyworker_app.sync.addresses import check_server_address
 from keyworker_app.sync.protocol import (
     MAX_PUSH_OPS,
     AuditAnchor,

@@ -21,7 +21,13 @@ from keyworker_app.atomic import write_atomically
 from keyworker_app.domain.dates import utc_now
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.engine import StoreError
-from keyworker_app.store.models import RECORD_TYPES, RefusedChange, Syncable, YoungPerson
+from keyworker_app.store.models import (
+    RECORD_TYPES,
+    RefusedChange,
+    Syncable,
+    YoungPerson,
+    table_of,
+)
 from keyworker_app.store.record_schema import problem_in_patch, rules_for
 from keyworker_app.store.serialise import content_fields, from_json_value, record_as_dict
 from keyworker_app.sync.protocol import OpResult, PushOp
@@ -115,11 +121,13 @@ def keep_refused(session: Any, op: PushOp, result: OpResult) -> None:
 
 def _owner_here(session: Any, op: PushOp) -> str | None:
     model = RECORD_TYPES.get(op.record_type)
-    if model is None or "young_person_id" not in model.__table__.c:
+    table = table_of(model) if model is not None else None
+    if table is None or "young_person_id" not in table.c:
         return None
-    return session.scalar(
-        select(model.__table__.c.young_person_id).where(model.__table__.c.id == op.record_id)
+    found: str | None = session.scalar(
+        select(table.c.young_person_id).where(table.c.id == op.record_id)
     )
+    return found
 
 
 def refused_changes(store: Store) -> list[RefusedItem]:
@@ -233,7 +241,7 @@ def resend(
                 picked += along
                 chosen |= {other.seq for other in along}
         for row in sorted(picked, key=lambda r: r.seq):
-            _resend_one(uow, row, corrections if row.seq in corrected else {})
+            _resend_one(uow, row, (corrections or {}) if row.seq in corrected else {})
             session.delete(row)
         uow.audit("resend_refused", detail={"changes": len(picked)})
         uow.mark_changed()

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 
 from keyworker_app.store import remote_changes
 from keyworker_app.store.caseload_store import Store
-from keyworker_app.store.models import OutboxEntry, SyncConflict
+from keyworker_app.store.models import OutboxEntry, SyncConflict, table_of
 from keyworker_app.store.remote_changes import RemoteRecord, RemoteResult
 from keyworker_app.store.settings import SettingKey, write_setting
 from keyworker_app.sync.protocol import Change, ConflictInfo
@@ -95,4 +95,4 @@ def retry_set_aside(store: Store) -> int:
 def _store_conflict(session: Any, conflict: ConflictInfo) -> None:
     values = conflict.model_dump(mode="python")
     session.execute(delete(SyncConflict).where(SyncConflict.id == conflict.id))
-    session.execute(SyncConflict.__table__.insert(), values)
+    session.execute(table_of(SyncConflict).insert(), values)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from keyworker_app.sync.addresses import HTTPS_ONLY, check_server_address
+from keyworker_app.domain.addresses import HTTPS_ONLY, check_server_address
 from keyworker_app.sync.client import (
     SERVER_URL,
     SyncError,
