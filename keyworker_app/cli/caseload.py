@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyworker_app.cli.common import (
     PASSPHRASE_ENV,
@@ -23,6 +23,9 @@ from keyworker_app.cli.common import (
     warn,
 )
 from keyworker_app.domain.vocabulary import ContactType
+
+if TYPE_CHECKING:
+    from keyworker_app.store.caseload import CaseloadRow
 
 # The values of store.caseload.Scope, named here so that building the parser does not load the
 # store (tests/unit/test_cli_start.py checks they are the same).
@@ -86,7 +89,7 @@ def _progress_printer(label: str) -> Callable[[int, int], None]:
     return show
 
 
-def _caseload_json(row: Any) -> dict[str, Any]:
+def _caseload_json(row: CaseloadRow) -> dict[str, Any]:
     return {
         "reference": row.reference,
         "given_name": row.given_name,

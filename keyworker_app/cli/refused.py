@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from keyworker_app.cli.common import Commands, Context, print_json, say
 
+if TYPE_CHECKING:
+    from keyworker_app.sync.refused import RefusedItem
 
-def describe(item: Any) -> str:
+
+def describe(item: RefusedItem) -> str:
     when = item.refused_at.astimezone().strftime("%d %b %Y %H:%M")
     return f"{item.number:>4}  {when}  {item.what}: {item.reason}"
 

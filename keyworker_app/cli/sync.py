@@ -6,10 +6,13 @@ import argparse
 import getpass
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyworker_app.cli.common import Commands, Context, UserError, print_json, say, warn
 from keyworker_app.cli.refused import describe
+
+if TYPE_CHECKING:
+    from keyworker_app.store.models import SyncConflict
 
 
 def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
@@ -73,7 +76,7 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _conflict_json(conflict: Any, names: dict[str, str]) -> dict[str, Any]:
+def _conflict_json(conflict: SyncConflict, names: dict[str, str]) -> dict[str, Any]:
     return {
         "id": conflict.id,
         "kind": conflict.kind,
