@@ -31,10 +31,8 @@ from keyworker_app.store.changes import change_of
 from keyworker_app.store.engine import StoreError
 from keyworker_app.store.models import (
     BOOKKEEPING_FIELDS,
-    Addendum,
     Contact,
     FormResponse,
-    GoalScore,
     OutboxEntry,
     Syncable,
     YoungPerson,
@@ -55,7 +53,6 @@ if TYPE_CHECKING:
     from keyworker_app.store.caseload_store import Store
 
 T = TypeVar("T", bound=Syncable)
-APPEND_ONLY = (Addendum, GoalScore)
 _AUDIT_ACTION = {"insert": "create", "update": "update", "delete": "delete"}
 FINALISABLE = (Contact, FormResponse)
 
@@ -307,7 +304,8 @@ class UnitOfWork:
 
     def _refuse_locked_change(self, record: Syncable, state: Any, changed: dict[str, Any]) -> None:
         kind = type(record).__name__
-        if isinstance(record, APPEND_ONLY):
+        rules = rules_for(record.__tablename__)
+        if rules is not None and rules.append_only:
             raise RecordLocked(f"A saved {kind.lower()} cannot be changed; add a new one instead.")
         if isinstance(record, FINALISABLE) and record.id not in self._correctable:
             history = state.attrs["status"].history

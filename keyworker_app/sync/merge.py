@@ -1,10 +1,11 @@
 """The merge rules, shared by the central store and its tests.
 
-Append-only records never conflict. Editable records merge field by field against the version
-the change was based on: a field nobody else changed takes the new value; a field changed to
-the same value is fine; a field changed to something else keeps the value accepted first and
-records the other as a conflict. Long text merges line by line against the common base, and
-only overlapping edits become a conflict. Nothing is silently overwritten.
+Append-only records (store/record_schema.py says which) never conflict. Editable records merge
+field by field against the version the change was based on: a field nobody else changed takes
+the new value; a field changed to the same value is fine; a field changed to something else
+keeps the value accepted first and records the other as a conflict. Long text merges line by
+line against the common base, and only overlapping edits become a conflict. Nothing is
+silently overwritten.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-APPEND_ONLY = frozenset({"addendum", "goal_score"})
 # Long free text: merged line by line instead of as a whole value.
 LONG_TEXT_FIELDS = frozenset(
     {"narrative", "own_words", "reason", "notes", "detail", "description", "text", "end_reason"}
