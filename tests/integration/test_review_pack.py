@@ -69,7 +69,9 @@ def person(store: Store, young_person: YoungPerson, team_and_worker) -> YoungPer
             )
         )
         goal = Goal(
-            young_person_id=young_person.id, description="Go to school", set_on=date(2026, 3, 1)
+            young_person_id=young_person.id,
+            description="Go to school and see Sarah at weekends",
+            set_on=date(2026, 3, 1),
         )
         uow.add(goal)
         uow.commit()

@@ -75,7 +75,9 @@ def goals(pack: PackContext) -> list[Flowable]:
         if scores:
             series.append(
                 (
-                    progress.goal.description,
+                    # The legend is redacted like the table: a goal in the young person's own
+                    # words can name someone a pack shared outside the service withholds.
+                    pack.redact.text(progress.goal.description),
                     [(float(x.scored_on.toordinal()), float(x.score)) for x in scores],
                 )
             )
