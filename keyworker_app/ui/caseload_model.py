@@ -87,6 +87,41 @@ class CaseloadTableModel(QAbstractTableModel):
         self._visible = self._select()
         self.endResetModel()
 
+    def update_rows(self, rows: list[CaseloadRow]) -> bool:
+        """Put these re-read rows in place of the young people's old ones, keeping the view's
+        selection and scroll. False (nothing changed) when one of them is not in the list yet:
+        the caller sets the whole list instead."""
+        where = {row.young_person_id: n for n, row in enumerate(self._all)}
+        if any(row.young_person_id not in where for row in rows):
+            return False
+        for row in rows:
+            n = where[row.young_person_id]
+            self._all[n] = row
+            self._cells[n] = None
+        self._sort_keys = {}
+        self._haystacks = []
+        visible = self._select()
+        if visible == self._visible:
+            shown = {n: position for position, n in enumerate(visible)}
+            for row in rows:
+                position = shown.get(where[row.young_person_id])
+                if position is not None:
+                    self.dataChanged.emit(
+                        self.index(position, 0), self.index(position, len(HEADERS) - 1)
+                    )
+            return True
+        # A row moved (sorted by last contact, say) or left the filter: move the selection too.
+        self.layoutAboutToBeChanged.emit()
+        old = {position: n for position, n in enumerate(self._visible)}
+        self._visible = visible
+        now = {n: position for position, n in enumerate(visible)}
+        for index in self.persistentIndexList():
+            position = now.get(old.get(index.row(), -1))
+            moved = self.index(position, index.column()) if position is not None else QModelIndex()
+            self.changePersistentIndex(index, moved)
+        self.layoutChanged.emit()
+        return True
+
     def clear(self) -> None:
         self.set_rows([])
 
@@ -99,6 +134,8 @@ class CaseloadTableModel(QAbstractTableModel):
 
     # -- filtering and sorting ------------------------------------------------------------
     def set_user(self, user_name: str | None, team: str | None) -> None:
+        if (user_name, team) == (self._user_name, self._team):
+            return  # a re-read caseload: the rows shown and the selection stay
         self._user_name, self._team = user_name, team
         self._refilter()
 

@@ -10,7 +10,16 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QDeadlineTimer,
+    QEvent,
+    QObject,
+    QRunnable,
+    QThreadPool,
+    Signal,
+    Slot,
+)
 
 
 class _Relay(QObject):
@@ -45,6 +54,7 @@ class TaskRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)  # one store worker: writes are serialised
         self._running = 0
+        self._finished = 0  # how many jobs have reported, so settle() can tell progress
         self._relays: set[_Relay] = set()
 
     def run(
@@ -78,6 +88,7 @@ class TaskRunner(QObject):
     def _finish(self, relay: _Relay) -> None:
         self._relays.discard(relay)
         self._running -= 1
+        self._finished += 1
         if self._running == 0:
             self.busy_changed.emit(False)
 
@@ -88,3 +99,18 @@ class TaskRunner(QObject):
     def wait(self, msecs: int = 30000) -> bool:
         """Block until queued work has finished (used when locking and quitting)."""
         return self.pool.waitForDone(msecs)
+
+    def settle(self, msecs: int = 30000) -> bool:
+        """Block until queued work has finished and its callbacks have run here, including work
+        those callbacks queue (a contact's first save hands its id to the finalise waiting for
+        it). Used before the store closes, so no answer arrives after it. False on timeout."""
+        deadline = QDeadlineTimer(msecs)
+        while self._running:
+            if not self.pool.waitForDone(max(0, deadline.remainingTime())):
+                return False
+            finished = self._finished
+            # The results are queued signals to this thread: deliver them now.
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall)
+            if self._finished == finished:
+                return False  # nothing came back: do not spin
+        return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPersistentModelIndex, Qt
 from pytestqt.modeltest import ModelTester
 
 from keyworker_app.domain.goals import Trend
@@ -15,6 +15,7 @@ from keyworker_app.ui.caseload_model import (
     ACTIONS,
     AGE,
     DAYS,
+    LAST_CONTACT,
     NAME,
     OVERDUE_BRUSH,
     PLACEMENT,
@@ -156,3 +157,27 @@ def test_new_rows_reset_the_model() -> None:
     assert visible(proxy) == ["YP-2"]
     model.clear()
     assert model.rowCount() == 0
+
+
+def test_re_read_rows_change_in_place_and_the_selection_follows_its_row() -> None:
+    model = model_with_rows()
+    model.sort(DAYS, Qt.SortOrder.AscendingOrder)
+    assert visible(model) == ["YP-2", "YP-1", "YP-3"]
+    selected = QPersistentModelIndex(model.index(1, NAME))  # YP-1, as a view's selection holds it
+    changed: list[int] = []
+    model.dataChanged.connect(lambda top, _bottom: changed.append(top.row()))
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+
+    seen = datetime(2026, 11, 12, 9, tzinfo=UTC)
+    assert model.update_rows([replace(ROWS[1], last_contact=seen, days_since_contact=2)])
+    assert changed == [0] and resets == []  # YP-2 stayed first: only its cells changed
+    assert model.data(model.index(0, LAST_CONTACT), ROW_ROLE).last_contact == seen
+
+    # Seen today, YP-1 moves to the top; the selection moves with it.
+    assert model.update_rows([replace(ROWS[0], days_since_contact=0)])
+    assert visible(model) == ["YP-1", "YP-2", "YP-3"] and resets == []
+    assert selected.row() == 0 and model.data(selected, ROW_ROLE).reference == "YP-1"
+    # Someone new: the caller sets the whole list.
+    assert not model.update_rows([replace(ROWS[0], young_person_id="d", reference="YP-4")])
+    assert visible(model) == ["YP-1", "YP-2", "YP-3"]
