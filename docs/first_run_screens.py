@@ -193,7 +193,7 @@ def first_visit(app: QApplication, window: MainWindow, out: Path) -> None:
     model = window.caseload_page.model
     row = next(r for r in range(model.rowCount()) if "Parry" in str(model.index(r, 0).data()))
     table.setCurrentIndex(model.index(row, 0))
-    window.new_contact()  # Ctrl+N: the record opens with a new contact
+    window.recording.new_contact()  # Ctrl+N: the record opens with a new contact
     _wait(app, lambda: window.views.currentWidget() is window.editor)
     editor = window.editor
     yesterday = QDateTime(QDate.currentDate().addDays(-1), QTime(16, 0))
@@ -217,8 +217,8 @@ def first_visit(app: QApplication, window: MainWindow, out: Path) -> None:
     editor.finalise_button.click()  # asks first; the script answers Yes below
     _wait(app, lambda: window.views.currentWidget() is window.record_page)
     window.tasks.wait()
-    window.sync_now()
-    _wait(app, lambda: not window.syncing, 60)
+    window.sync.sync_now()
+    _wait(app, lambda: not window.sync.syncing, 60)
     _shoot(app, window, out / "first-visit-recorded.png")
 
 
@@ -235,9 +235,9 @@ def a_conflict(app: QApplication, window: MainWindow, url: str, work: Path, out:
     colleague.close()
     window.tasks.wait()
     update_young_person(window.store, ffion, {"school": "Northshire College"})  # type: ignore[arg-type]
-    window.sync_now()
+    window.sync.sync_now()
     _wait(app, lambda: "conflict" in window.sync_label.text(), 60)
-    window.show_conflicts()
+    window.sync.show_conflicts()
     _wait(app, lambda: window.views.currentWidget() is window.conflicts_page)
     _shoot(app, window, out / "conflicts.png")
 
@@ -271,8 +271,8 @@ def a_proposal(app: QApplication, window: MainWindow, work: Path, out: Path) -> 
     details = ContactDetails(ContactType.parse("home_visit"), note, when)
     details.duration_minutes = 45
     contact_id = add_contact(store, tomasz, details).id
-    window.sync_now()
-    _wait(app, lambda: not window.syncing)
+    window.sync.sync_now()
+    _wait(app, lambda: not window.sync.syncing)
     colleague = lifecycle.unlock_caseload(
         work / "colleague", PASSPHRASE, DeviceSecrets.for_store(work / "colleague")
     )
@@ -283,10 +283,10 @@ def a_proposal(app: QApplication, window: MainWindow, work: Path, out: Path) -> 
     colleague.close()
     window.tasks.wait()
     finalise_contact(store, contact_id)
-    window.sync_now()
+    window.sync.sync_now()
     _wait(app, lambda: "2 conflict" in window.sync_label.text(), 60)
     page = window.conflicts_page
-    window.show_conflicts()
+    window.sync.show_conflicts()
     _wait(app, lambda: page.list.topLevelItemCount() == 2)  # the page was open already
     proposal = next(
         page.list.topLevelItem(i)
@@ -325,9 +325,9 @@ def not_accepted(app: QApplication, window: MainWindow, out: Path) -> None:
         uow.allow_correction(found)
         found.occurred_at = datetime.now(UTC) + timedelta(days=3)
         uow.commit()
-    window.sync_now()
+    window.sync.sync_now()
     _wait(app, lambda: "not accepted" in window.sync_label.text(), 60)
-    window.show_not_accepted()
+    window.sync.show_not_accepted()
     _wait(app, lambda: window.views.currentWidget() is window.not_accepted_page)
     _shoot(app, window, out / "not-accepted.png")
 

@@ -158,9 +158,9 @@ def main(out: Path, data_dir: Path, reference: str) -> int:
     window.unlock_page.stack.setCurrentIndex(0)
 
     window.unlock(os.environ["KEYWORKER_PASSPHRASE"])
-    _wait(app, lambda: window.snapshot is not None, "the caseload")
+    _wait(app, lambda: window.session.snapshot is not None, "the caseload")
     _idle(app, window)
-    row = next(r for r in window.snapshot.rows if r.reference == reference)  # type: ignore[union-attr]
+    row = next(r for r in window.session.snapshot.rows if r.reference == reference)  # type: ignore[union-attr]
 
     search(app, window, row.given_name, out)
     a_visit(app, window, row.young_person_id, out)
@@ -280,11 +280,11 @@ def sign_in_later(app: QApplication, window: MainWindow, out: Path) -> None:
         dialog.user.setText("meera.nowak")
         dialog.resize(480, dialog.sizeHint().height())
 
-    _modal(app, SignInDialog, out / "sync-sign-in.png", window.sign_in, prepare=fill)
+    _modal(app, SignInDialog, out / "sync-sign-in.png", window.sync.sign_in, prepare=fill)
 
 
 def _latest_response(window: MainWindow, template_ids: tuple[str, ...]) -> FormResponse | None:
-    record = window.record
+    record = window.session.record
     assert record is not None
     chosen = [r for r in record.form_responses if r.template_id in template_ids]
     return max(chosen, key=lambda r: r.revision_number) if chosen else None
@@ -299,7 +299,7 @@ def formulation(app: QApplication, window: MainWindow, out: Path) -> None:
     if response is None:
         print("  (no formulation on this record: formulation pictures skipped)")
         return
-    window.open_form(response.id)
+    window.forms.open_form(response.id)
     _wait(app, lambda: window.views.currentWidget() is window.form_page, "the formulation")
     _idle(app, window)
     _shoot(app, window, out / "formulation.png")
@@ -308,7 +308,7 @@ def formulation(app: QApplication, window: MainWindow, out: Path) -> None:
         def size(dialog: QWidget) -> None:
             dialog.resize(1000, 680)
 
-        _modal(app, CompareDialog, out / "formulation-compare.png", window.compare_form, size)
+        _modal(app, CompareDialog, out / "formulation-compare.png", window.forms.compare_form, size)
     window.form_page.close_button.click()
     _wait(app, lambda: window.views.currentWidget() is window.record_page, "the record")
     _idle(app, window)
@@ -318,12 +318,16 @@ def deep_dive(app: QApplication, window: MainWindow, young_person_id: str, out: 
     """A deep dive review being run: the form beside the young person's summary, current
     formulation and open actions, with the session clock."""
     window.resize(*LARGE)
-    window.new_form("deep_dive_review")
+    window.forms.new_form("deep_dive_review")
     _wait(app, lambda: window.views.currentWidget() is window.form_page, "the deep dive")
     _idle(app, window)
     page = window.form_page
-    staff = window.snapshot.staff if window.snapshot else []
-    me = window.snapshot.me.id if window.snapshot and window.snapshot.me else None
+    staff = window.session.snapshot.staff if window.session.snapshot else []
+    me = (
+        window.session.snapshot.me.id
+        if window.session.snapshot and window.session.snapshot.me
+        else None
+    )
     clinician = next((sid for sid, name in staff if name.startswith("Dr ")), me)
     today = QDate.currentDate().toString(Qt.DateFormat.ISODate)
     assert page.renderer is not None
@@ -359,14 +363,14 @@ def deep_dive(app: QApplication, window: MainWindow, young_person_id: str, out: 
 def team_forms(app: QApplication, window: MainWindow, out: Path) -> None:
     """Team forms: a reflective practice group written up for the team, not for one person,
     then the team's list of forms."""
-    window.show_team_forms()
+    window.forms.show_team_forms()
     _wait(app, lambda: window.views.currentWidget() is window.team_forms_page, "team forms")
     _idle(app, window)
-    window.new_form("reflective_practice_group")
+    window.forms.new_form("reflective_practice_group")
     _wait(app, lambda: window.views.currentWidget() is window.form_page, "the reflective form")
     _idle(app, window)
     page = window.form_page
-    staff = window.snapshot.staff if window.snapshot else []
+    staff = window.session.snapshot.staff if window.session.snapshot else []
     facilitator = next((sid for sid, name in staff if name.startswith("Dr ")), None)
     assert page.renderer is not None
     page.renderer.set_values(
@@ -401,7 +405,7 @@ def review_pack(app: QApplication, window: MainWindow, out: Path) -> None:
 
     window.show_caseload()
     _idle(app, window)
-    record = window.record
+    record = window.session.record
     assert record is not None
     window.open_record(record.person.id, None, view="contacts")
     _idle(app, window)
@@ -415,24 +419,22 @@ def review_pack(app: QApplication, window: MainWindow, out: Path) -> None:
     def preview(dialog: QWidget) -> None:
         dialog.preview.click()  # type: ignore[attr-defined]
 
-    window.pack_preview = None  # type: ignore[attr-defined]
+    window.printing.preview = None
     _modal(
         app,
         PackOptions,
         out / "print-options.png",
-        window.print_review_pack,
+        window.printing.print_review_pack,
         prepare=choose,
         finish=preview,
     )
     _wait(
         app,
-        lambda: (
-            getattr(window, "pack_preview", None) is not None and window.pack_preview.isVisible()
-        ),  # type: ignore[attr-defined]
+        lambda: window.printing.preview is not None and window.printing.preview.isVisible(),  # type: ignore[attr-defined]
         "the pack preview",
         120,
     )
-    preview_dialog = window.pack_preview  # type: ignore[attr-defined]
+    preview_dialog = window.printing.preview
     preview_dialog.resize(820, 900)
     _shoot(app, preview_dialog, out / "print-pack-preview.png")
     preview_dialog.close()
@@ -444,7 +446,9 @@ def team_sync_status(app: QApplication, window: MainWindow, out: Path) -> None:
     from keyworker_app.sync.protocol import WorkerStatus
     from keyworker_app.ui.sync_pages import TeamStatusDialog
 
-    names = [name for _, name in (window.snapshot.staff if window.snapshot else [])][:5]
+    names = [
+        name for _, name in (window.session.snapshot.staff if window.session.snapshot else [])
+    ][:5]
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     ages = [
         timedelta(minutes=12),

@@ -40,7 +40,25 @@ class CaseloadPage(QWidget):
         self.model = CaseloadTableModel(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._bar())
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self._table())
+        self.results_panel = self._results()
+        splitter.addWidget(self.results_panel)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        self.results_panel.hide()
+        layout.addWidget(splitter)
 
+        self.search_timer = QTimer(self)
+        self.search_timer.setSingleShot(True)
+        self.search_timer.setInterval(SEARCH_DELAY_MS)
+        self.search_timer.timeout.connect(
+            lambda: self.search_requested.emit(self.filter.text().strip())
+        )
+        self.model.modelReset.connect(self._update_count)
+
+    def _bar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Find a young person, or words in any note  (Ctrl+F)")
@@ -67,9 +85,9 @@ class CaseloadPage(QWidget):
         self.count = QLabel()
         self.count.setAccessibleName("Young people shown")
         bar.addWidget(self.count)
-        layout.addLayout(bar)
+        return bar
 
-        splitter = QSplitter(Qt.Orientation.Vertical)
+    def _table(self) -> QWidget:
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
@@ -97,8 +115,9 @@ class CaseloadPage(QWidget):
         table_layout.setContentsMargins(0, 0, 0, 0)
         table_layout.addWidget(self.table)
         table_layout.addWidget(self.empty)
-        splitter.addWidget(table_box)
+        return table_box
 
+    def _results(self) -> QWidget:
         results = QWidget()
         results_layout = QVBoxLayout(results)
         results_layout.setContentsMargins(0, 4, 0, 0)
@@ -109,20 +128,7 @@ class CaseloadPage(QWidget):
         self.results.setWordWrap(True)
         self.results.itemActivated.connect(self._open_hit)
         results_layout.addWidget(self.results)
-        splitter.addWidget(results)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        results.hide()
-        self.results_panel = results
-        layout.addWidget(splitter)
-
-        self.search_timer = QTimer(self)
-        self.search_timer.setSingleShot(True)
-        self.search_timer.setInterval(SEARCH_DELAY_MS)
-        self.search_timer.timeout.connect(
-            lambda: self.search_requested.emit(self.filter.text().strip())
-        )
-        self.model.modelReset.connect(self._update_count)
+        return results
 
     # -- data -------------------------------------------------------------------------------
     def set_user(self, user_name: str | None, team: str | None) -> None:

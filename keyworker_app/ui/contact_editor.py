@@ -77,6 +77,14 @@ class ContactEditor(QWidget):
         scroll.setWidget(body)
         outer.addWidget(scroll)
         layout = QVBoxLayout(body)
+        self._details(layout)
+        self._texts(layout)
+        self._worries(layout)
+        self._actions(layout)
+        outer.addLayout(self._buttons())
+        self._watch_changes()
+
+    def _details(self, layout: QVBoxLayout) -> None:
         form = QFormLayout()
         self.when = QDateTimeEdit(QDateTime.currentDateTime())
         self.when.setCalendarPopup(True)
@@ -108,6 +116,8 @@ class ContactEditor(QWidget):
         form.addRow("&Present", self.present)
         form.addRow("P&urpose", self.purpose)
         layout.addLayout(form)
+
+    def _texts(self, layout: QVBoxLayout) -> None:
         self.narrative = QPlainTextEdit()
         self.narrative.setAccessibleName("What happened")
         self.narrative.setPlaceholderText("What happened, what you noticed, what was agreed")
@@ -125,6 +135,7 @@ class ContactEditor(QWidget):
         layout.itemAt(layout.count() - 1).widget().setBuddy(self.own_words)  # type: ignore[union-attr]
         layout.addWidget(self.own_words)
 
+    def _worries(self, layout: QVBoxLayout) -> None:
         worries = QGroupBox("Worries")
         grid = QGridLayout(worries)
         self.worries: dict[Worry, QCheckBox] = {}
@@ -136,6 +147,7 @@ class ContactEditor(QWidget):
         self.significant = QCheckBox("&Significant event (add to the chronology)")
         layout.addWidget(self.significant)
 
+    def _actions(self, layout: QVBoxLayout) -> None:
         actions = QGroupBox("Actions agreed")
         actions_layout = QVBoxLayout(actions)
         row = QHBoxLayout()
@@ -160,6 +172,7 @@ class ContactEditor(QWidget):
         actions_layout.addWidget(self.actions_list)
         layout.addWidget(actions)
 
+    def _buttons(self) -> QHBoxLayout:
         buttons = QHBoxLayout()
         self.close_button = QPushButton("Close")
         self.close_button.setToolTip("Close the editor; the draft is kept")
@@ -173,8 +186,9 @@ class ContactEditor(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.finalise_button)
-        outer.addLayout(buttons)
+        return buttons
 
+    def _watch_changes(self) -> None:
         for widget in (self.location, self.present, self.purpose):
             widget.textEdited.connect(self._changed)
             widget.editingFinished.connect(self._left_field)

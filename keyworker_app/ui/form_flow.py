@@ -1,17 +1,23 @@
-"""Practice templates from the main window: starting, filling in, finalising, revising and
-comparing responses, for a young person or the team."""
+"""Practice templates: starting, filling in, finalising, revising and comparing responses, for a
+young person or the team. Each write is an operation; the forms lists refresh from the store's
+change event (the record's with the record, the team's here)."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from PySide6.QtWidgets import QStackedWidget, QWidget
 from sqlalchemy import select
 
 from keyworker_app.domain.vocabulary import ActionStatus, RecordStatus
 from keyworker_app.forms.compare import compare
+from keyworker_app.forms.library import TemplateLibrary
 from keyworker_app.forms.schema import Scope, TemplateDef
+from keyworker_app.store.caseload_store import Store
+from keyworker_app.store.changes import StoreChange
 from keyworker_app.store.form_responses import (
     finalise_response,
     revise,
@@ -23,12 +29,14 @@ from keyworker_app.store.form_responses import (
 )
 from keyworker_app.store.models import FormResponse, Staff
 from keyworker_app.store.record import load_record
-from keyworker_app.ui.form_pages import CompareDialog
+from keyworker_app.ui.form_pages import CompareDialog, FormPage, FormsList, TeamFormsPage
 from keyworker_app.ui.form_renderer import changes_html, response_html
 from keyworker_app.ui.messages import friendly
+from keyworker_app.ui.operations import Finished, Operations, Refresh
+from keyworker_app.ui.session import Session
 
 if TYPE_CHECKING:
-    from keyworker_app.ui.main_window import MainWindow
+    from keyworker_app.ui.open_record import OpenRecord
 
 FORMULATIONS = ("five_ps_formulation", "trauma_informed_formulation")
 
@@ -79,201 +87,249 @@ def _side_panel(session: object, young_person_id: str) -> str:
     return "\n".join(parts)
 
 
-class FormFlow:
-    """Mixed into MainWindow: everything about practice templates."""
+def templates_for(
+    library: TemplateLibrary, me: Staff | None, scope: Scope
+) -> tuple[list[TemplateDef], list[TemplateDef]]:
+    """(templates the user's role fills in, the others) for this scope."""
+    everything = library.available(scope)
+    if me is None:
+        return everything, []
+    mine = [t for t in everything if me.role in t.roles]
+    return mine, [t for t in everything if me.role not in t.roles]
 
-    def _role_templates(
-        self: MainWindow, scope: Scope
-    ) -> tuple[list[TemplateDef], list[TemplateDef]]:
-        """(templates the user's role fills in, the others) for this scope."""
-        me = self.snapshot.me if self.snapshot else None
-        everything = self.library.available(scope)
-        if me is None:
-            return everything, []
-        mine = [t for t in everything if me.role in t.roles]
-        return mine, [t for t in everything if me.role not in t.roles]
 
-    def show_team_forms(self: MainWindow) -> None:
-        store = self.store
-        if store is None:
+def fill_forms(
+    forms: FormsList,
+    library: TemplateLibrary,
+    me: Staff | None,
+    scope: Scope,
+    responses: Sequence[FormResponse],
+    names: dict[str, str],
+) -> None:
+    """A forms list: the templates to start, and the responses so far."""
+    forms.set_templates(*templates_for(library, me, scope))
+    forms.set_responses(list(responses), {t.id: t.title for t in library.latest_all()}, names)
+
+
+def load_form(store: Store, response_id: str) -> OpenForm:
+    with store.reading() as db:
+        response = db.get(FormResponse, response_id)
+        if response is None:
+            raise ValueError("That form is no longer in this caseload.")
+        template = template_of(db, response)
+        chain = revisions(db, response_id)
+        owner = "Team"
+        side = None
+        if response.young_person_id:
+            record = load_record(db, response.young_person_id)
+            owner = f"{record.person.given_name} {record.person.family_name}"
+            if response.template_id == "deep_dive_review":
+                side = _side_panel(db, response.young_person_id)
+        return OpenForm(
+            response,
+            template,
+            owner,
+            side,
+            has_previous=chain[0].id != response.id,
+            is_latest=chain[-1].id == response.id,
+        )
+
+
+def load_comparison(store: Store, response_id: str) -> tuple[str, str]:
+    """(title, body) comparing a revision with the one before it."""
+    with store.reading() as db:
+        chain = revisions(db, response_id)
+        index = next(i for i, r in enumerate(chain) if r.id == response_id)
+        old, new = chain[max(index - 1, 0)], chain[index]
+        names = {s.id: s.display_name for s in db.scalars(select(Staff))}
+        old_t, new_t = template_of(db, old), template_of(db, new)
+        body = changes_html(
+            compare(old_t, old.answers, new_t, new.answers, names),
+            f"Revision {old.revision_number}",
+            f"Revision {new.revision_number}",
+        )
+        return f"{new_t.title}: revision {old.revision_number} and {new.revision_number}", body
+
+
+def _finalised(result: tuple[FormResponse, list[object]]) -> str:
+    _, actions = result
+    made = f" {len(actions)} recommendation(s) added as actions on the record." if actions else ""
+    return "Form finalised." + made
+
+
+class Forms:
+    def __init__(
+        self,
+        ops: Operations,
+        session: Session,
+        library: TemplateLibrary,
+        views: QStackedWidget,
+        form_page: FormPage,
+        team_page: TeamFormsPage,
+        records: OpenRecord,
+        *,
+        ready: Callable[[], None],
+        parent: QWidget,
+    ) -> None:
+        self.ops = ops
+        self.session = session
+        self.library = library
+        self.views = views
+        self.form_page = form_page
+        self.team_page = team_page
+        self.records = records
+        self.ready = ready
+        self.parent = parent  # of the comparison dialog
+        self.response_id: str | None = None  # the form on screen
+        self._back_to_team = False
+        self.team_refresh = Refresh(self._read_team)
+        for forms_list in (records.page.forms, team_page.forms):
+            forms_list.new_requested.connect(self.new_form)
+            forms_list.open_requested.connect(self.open_form)
+        form_page.save_requested.connect(self.save_form)
+        form_page.finalise_requested.connect(self.finalise_form)
+        form_page.revise_requested.connect(self.revise_form)
+        form_page.compare_requested.connect(self.compare_form)
+        form_page.closed.connect(self.close_form)
+
+    # -- the team's forms -------------------------------------------------------------------
+    def show_team_forms(self) -> None:
+        if self.session.store is None:
             return
-        team_id = self.snapshot.me.team_id if self.snapshot and self.snapshot.me else None
+        self.team_refresh.request()
+        self.team_refresh.after(self._arrive_at_team)
 
-        def load() -> list[FormResponse]:
-            with store.reading() as session:
-                return team_responses(session, team_id)
+    def _arrive_at_team(self) -> None:
+        if self.session.store is not None:
+            self.views.setCurrentWidget(self.team_page)
+            self.ready()
+
+    def changed(self, change: StoreChange) -> None:
+        showing = self.views.currentWidget() is self.team_page
+        if showing and change.about("form_response", "form_template"):
+            self.team_refresh.request()
+
+    def _read_team(self, finished: Finished) -> bool:
+        me = self.session.me
+        team_id = me.team_id if me else None
+
+        def read(store: Store) -> list[FormResponse]:
+            with store.reading() as db:
+                return team_responses(db, team_id)
 
         def done(responses: list[FormResponse]) -> None:
-            self.team_forms.set_templates(*self._role_templates(Scope.TEAM))
-            self.team_forms.set_responses(responses, self._titles(), self._user_names())
-            self.views.setCurrentWidget(self.team_forms_page)
-            self.form_return = self.team_forms_page
-            self.ready.emit()
+            record = self.session.record
+            names = record.user_names if record else {}
+            fill_forms(self.team_page.forms, self.library, me, Scope.TEAM, responses, names)
+            finished()
 
-        self.tasks.run(load, done, lambda e: self.say(friendly(e)))
+        def failed(error: BaseException) -> None:
+            self.ops.say(friendly(error))
+            finished()
 
-    def _titles(self: MainWindow) -> dict[str, str]:
-        return {t.id: t.title for t in self.library.latest_all()}
+        return self.ops.run_query(read, done, failed)
 
-    def _user_names(self: MainWindow) -> dict[str, str]:
-        return self.record.user_names if self.record else {}
-
-    def fill_record_forms(self: MainWindow) -> None:
-        assert self.record is not None
-        self.record_page.forms.set_templates(*self._role_templates(Scope.YOUNG_PERSON))
-        self.record_page.forms.set_responses(
-            self.record.form_responses, self._titles(), self.record.user_names
-        )
-
-    def new_form(self: MainWindow, template_id: str) -> None:
-        store, definition = self.store, self.library.latest(template_id)
-        if store is None or definition is None or not self.library.is_enabled(template_id):
+    # -- one form ---------------------------------------------------------------------------
+    def new_form(self, template_id: str) -> None:
+        definition = self.library.latest(template_id)
+        if definition is None or not self.library.is_enabled(template_id):
             return
+        record, me = self.session.record, self.session.me
         young_person_id = (
-            self.record.person.id
-            if definition.scope == Scope.YOUNG_PERSON and self.record
-            else None
+            record.person.id if definition.scope == Scope.YOUNG_PERSON and record else None
         )
-        me = self.snapshot.me if self.snapshot else None
-        self.tasks.run(
-            lambda: start_response(
-                store,
-                definition,
-                young_person_id=young_person_id,
-                team_id=me.team_id if me else None,
+        team_id = me.team_id if me else None
+        self.ops.run_op(
+            lambda store: start_response(
+                store, definition, young_person_id=young_person_id, team_id=team_id
             ),
             lambda response: self.open_form(response.id),
-            lambda e: self.say(friendly(e)),
         )
 
-    def open_form(self: MainWindow, response_id: str) -> None:
-        store = self.store
-        if store is None:
-            return
-
-        def load() -> OpenForm:
-            with store.reading() as session:
-                response = session.get(FormResponse, response_id)
-                if response is None:
-                    raise ValueError("That form is no longer in this caseload.")
-                template = template_of(session, response)
-                chain = revisions(session, response_id)
-                owner = "Team"
-                side = None
-                if response.young_person_id:
-                    record = load_record(session, response.young_person_id)
-                    owner = f"{record.person.given_name} {record.person.family_name}"
-                    if response.template_id == "deep_dive_review":
-                        side = _side_panel(session, response.young_person_id)
-                return OpenForm(
-                    response,
-                    template,
-                    owner,
-                    side,
-                    has_previous=chain[0].id != response.id,
-                    is_latest=chain[-1].id == response.id,
-                )
-
+    def open_form(self, response_id: str) -> None:
         def done(form: OpenForm) -> None:
-            if self.store is not store:
-                return
-            self.form_slot = form.response.id
-            staff = self.snapshot.staff if self.snapshot else []
+            self.response_id = form.response.id
             self.form_page.show_response(
                 form.response,
                 form.template,
                 owner=form.owner,
-                staff=staff,
+                staff=self.session.staff,
                 side_html=form.side_html,
                 has_previous=form.has_previous,
                 is_latest=form.is_latest,
             )
             if self.views.currentWidget() is not self.form_page:
-                self.form_return = self.views.currentWidget()
+                self._back_to_team = self.views.currentWidget() is self.team_page
             self.views.setCurrentWidget(self.form_page)
-            self.ready.emit()
+            self.ready()
 
-        self.tasks.run(load, done, lambda e: self.say(friendly(e)))
+        self.ops.run_query(lambda store: load_form(store, response_id), done)
 
-    def save_form(self: MainWindow, answers: dict[str, object]) -> None:
-        store, response_id = self.store, self.form_slot
-        if store is None or response_id is None:
-            return
-        self.tasks.run(
-            lambda: save_answers(store, response_id, answers),
-            lambda _: (self.form_page.saved(), self.say("Draft saved.")),
-            lambda e: (self.form_page.save_failed(friendly(e)), self.say(friendly(e))),
-        )
-
-    def finalise_form(self: MainWindow) -> None:
-        store, response_id = self.store, self.form_slot
-        if store is None or response_id is None:
+    def save_form(self, answers: dict[str, object]) -> None:
+        response_id = self.response_id
+        if response_id is None:
             return
 
-        def done(result: tuple[FormResponse, list[object]]) -> None:
-            _, actions = result
-            made = (
-                f" {len(actions)} recommendation(s) added as actions on the record."
-                if actions
-                else ""
-            )
-            self.say("Form finalised." + made)
-            self.open_form(response_id)
+        def failed(error: BaseException) -> None:
+            self.form_page.save_failed(friendly(error))
+            self.ops.say(friendly(error))
 
-        self.tasks.run(
-            lambda: finalise_response(store, response_id), done, lambda e: self.say(friendly(e))
+        self.ops.run_op(
+            lambda store: save_answers(store, response_id, answers),
+            lambda _: self.form_page.saved(),
+            failed,
+            message="Draft saved.",
         )
 
-    def revise_form(self: MainWindow) -> None:
-        store, response_id, page = self.store, self.form_slot, self.form_page
-        if store is None or response_id is None or page.template is None:
+    def finalise_form(self) -> None:
+        response_id = self.response_id
+        if response_id is None:
             return
-        latest = self.library.latest(page.template.id)
-        newer = latest if latest is not None and latest.version > page.template.version else None
-        self.tasks.run(
-            lambda: revise(store, response_id, latest=newer),
-            lambda revision: (
-                self.say("New revision started; the earlier one is kept."),
-                self.open_form(revision.id),
-            ),
-            lambda e: self.say(friendly(e)),
+        self.ops.run_op(
+            lambda store: finalise_response(store, response_id),
+            lambda result: (self.ops.say(_finalised(result)), self.open_form(response_id)),
         )
 
-    def compare_form(self: MainWindow) -> None:
-        store, response_id = self.store, self.form_slot
-        if store is None or response_id is None:
+    def revise_form(self) -> None:
+        response_id, template = self.response_id, self.form_page.template
+        if response_id is None or template is None:
             return
-
-        def load() -> tuple[str, str]:
-            with store.reading() as session:
-                chain = revisions(session, response_id)
-                index = next(i for i, r in enumerate(chain) if r.id == response_id)
-                old, new = chain[max(index - 1, 0)], chain[index]
-                names = {s.id: s.display_name for s in session.scalars(select(Staff))}
-                old_t, new_t = template_of(session, old), template_of(session, new)
-                body = changes_html(
-                    compare(old_t, old.answers, new_t, new.answers, names),
-                    f"Revision {old.revision_number}",
-                    f"Revision {new.revision_number}",
-                )
-                return (
-                    f"{new_t.title}: revision {old.revision_number} and {new.revision_number}",
-                    body,
-                )
-
-        self.tasks.run(
-            load,
-            lambda result: CompareDialog(result[0], result[1], self).exec(),
-            lambda e: self.say(friendly(e)),
+        latest = self.library.latest(template.id)
+        newer = latest if latest is not None and latest.version > template.version else None
+        self.ops.run_op(
+            lambda store: revise(store, response_id, latest=newer),
+            lambda revision: self.open_form(revision.id),
+            message="New revision started; the earlier one is kept.",
         )
 
-    def close_form(self: MainWindow) -> None:
+    def compare_form(self) -> None:
+        response_id = self.response_id
+        if response_id is None:
+            return
+        self.ops.run_query(
+            lambda store: load_comparison(store, response_id),
+            lambda result: CompareDialog(result[0], result[1], self.parent).exec(),
+        )
+
+    def close_form(self) -> None:
         self.form_page.clear()
-        self.form_slot = None
-        back = self.form_return
-        if back is self.team_forms_page:
+        self.response_id = None
+        if self._back_to_team:
             self.show_team_forms()
-        elif self.record is not None:
-            self.open_record(self.record.person.id, None, view="forms")
         else:
-            self.show_caseload()
+            self.records.show(view="forms")
+
+    # -- locking ----------------------------------------------------------------------------
+    def save_in_hand(self) -> str | None:
+        """Save the form on screen, if any, and say which it is (to come back to it)."""
+        if self.views.currentWidget() is not self.form_page or self.response_id is None:
+            return None
+        self.form_page.save_now()
+        return self.response_id
+
+    def forget(self) -> None:
+        self.team_refresh.reset()
+        self.form_page.clear()
+        self.response_id = None
+        self._back_to_team = False
+        self.team_page.forms.list.clear()

@@ -104,6 +104,24 @@ class FormsList(QWidget):
             self.open_requested.emit(item.data(0, Qt.ItemDataRole.UserRole))
 
 
+class TeamFormsPage(QWidget):
+    """The team's own records: reflective practice, supervision and the like."""
+
+    back = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        back = QPushButton("← Caseload")
+        back.clicked.connect(self.back)
+        layout.addWidget(back, alignment=Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(
+            QLabel("Team forms: reflective practice, supervision and other team records")
+        )
+        self.forms = FormsList("Team forms")
+        layout.addWidget(self.forms)
+
+
 class FormPage(QWidget):
     """Fill in (draft) or read (finalised) one response. Drafts save themselves."""
 

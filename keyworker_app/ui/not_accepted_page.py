@@ -69,7 +69,8 @@ def _when(moment: datetime) -> str:
 
 
 class NotAcceptedPage(QWidget):
-    """Emits what the user chose; the window runs it off the GUI thread and reloads the page."""
+    """Emits what the user chose; sync_flow runs it off the GUI thread, and the page is shown
+    again when the store says the refused changes changed."""
 
     resend_requested = Signal(object, object)  # numbers, corrections (field -> text) or None
     export_requested = Signal(object)  # Path
@@ -123,7 +124,13 @@ class NotAcceptedPage(QWidget):
         self.detail.setAccessibleName("The selected change")
         self.detail.setOpenLinks(False)
         body.addWidget(self.detail, 1)
+        body.addWidget(self._correction_box())
+        body.addLayout(self._buttons())
+        self.stack.setCurrentWidget(self.empty)
+        self.intro.hide()
+        self._enable()
 
+    def _correction_box(self) -> QGroupBox:
         self.correction = QGroupBox("Correct it, then choose Send again")
         form = QFormLayout(self.correction)
         self.when = QDateTimeEdit()
@@ -143,8 +150,9 @@ class NotAcceptedPage(QWidget):
         reference_label.setBuddy(self.reference)
         form.addRow(reference_label, self.reference)
         self.correction.hide()
-        body.addWidget(self.correction)
+        return self.correction
 
+    def _buttons(self) -> QHBoxLayout:
         buttons = QHBoxLayout()
         self.export_button = QPushButton("E&xport…")
         self.export_button.setToolTip(
@@ -161,10 +169,7 @@ class NotAcceptedPage(QWidget):
         buttons.addWidget(self.discard_button)
         buttons.addStretch(1)
         buttons.addWidget(self.resend_button)
-        body.addLayout(buttons)
-        self.stack.setCurrentWidget(self.empty)
-        self.intro.hide()
-        self._enable()
+        return buttons
 
     # -- showing ----------------------------------------------------------------------------
     def set_changes(self, entries: list[NotAccepted]) -> None:

@@ -154,6 +154,13 @@ class ContactsView(QWidget):
             )
         self._update_buttons()
 
+    def select(self, contact_id: str) -> None:
+        for n in range(self.list.topLevelItemCount()):
+            item = self.list.topLevelItem(n)
+            if item.data(0, Qt.ItemDataRole.UserRole) == contact_id:
+                self.list.setCurrentItem(item)
+                return
+
     def current(self) -> Contact | None:
         item = self.list.currentItem()
         return self._by_id.get(item.data(0, Qt.ItemDataRole.UserRole)) if item else None

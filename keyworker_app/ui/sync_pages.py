@@ -30,6 +30,18 @@ SHORT = 40  # characters of a value shown in the list; the whole value is shown 
 FIELD_NAMES = {"narrative": "what happened", "own_words": "in their own words"}
 
 
+def status_label() -> QLabel:
+    """The sync status line: its counts are links to the pages that deal with them."""
+    label = QLabel()
+    label.setAccessibleName("Sync status")
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setTextInteractionFlags(
+        Qt.TextInteractionFlag.LinksAccessibleByMouse
+        | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+    )
+    return label
+
+
 class SignInDialog(QDialog):
     def __init__(self, server: str, user: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -110,3 +110,57 @@ class Tour(QFrame):
             self.finish()
             return
         super().keyPressEvent(event)
+
+
+@dataclass(frozen=True)
+class TourTargets:
+    """The parts of the window the caseload tour points at."""
+
+    table: QWidget
+    find: QWidget
+    sync_status: QWidget
+    lock_button: QWidget
+
+
+def caseload_tour(
+    window: QWidget, targets: TourTargets, *, visiting_standard_days: int | None, idle_minutes: int
+) -> Tour:
+    """The tour of the caseload screen, in the words of this organisation's settings."""
+    standard = visiting_standard_days
+    within = f"within {standard} days" if standard else "within the team's visiting standard"
+    stops = [
+        Stop(
+            targets.table,
+            "Your caseload",
+            "Everyone you keywork, with when they were last seen and their open actions. "
+            f"Young people not seen {within} are flagged, so you can see at "
+            "a glance who needs a visit.",
+        ),
+        Stop(
+            targets.find,
+            "Find someone",
+            "Type part of a name or reference to narrow the list, or words from a note to "
+            "search every note (Ctrl+F). Press Enter to open the first match.",
+        ),
+        Stop(
+            targets.table,
+            "Record a visit",
+            "Open a young person (double-click, or Enter), then New contact (Ctrl+N). Your "
+            "words are saved as you type, even if the laptop switches off; Finalise when "
+            "the record is complete.",
+        ),
+        Stop(
+            targets.sync_status,
+            "Working offline",
+            "Everything works without a network. Your records go to the central store when "
+            "there is one; if someone changed the same thing, both versions are kept and "
+            "shown under Sync › Conflicts.",
+        ),
+        Stop(
+            targets.lock_button,
+            "Lock when you step away",
+            f"Lock (Ctrl+L) before leaving the laptop. It also locks itself after {idle_minutes} "
+            "minutes without use. Help › Caseload tour shows this tour again.",
+        ),
+    ]
+    return Tour(window, stops)

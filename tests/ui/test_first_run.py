@@ -80,7 +80,7 @@ def test_a_new_keyworker_signs_in_creates_the_caseload_syncs_and_takes_the_tour(
     with qtbot.waitSignal(window.ready, timeout=20000):
         qtbot.mouseClick(page.tour_button, Qt.MouseButton.LeftButton)
     assert window.pages.currentWidget() is window.workspace
-    assert [r.reference for r in window.snapshot.rows] == ["A001"]  # type: ignore[union-attr]
+    assert [r.reference for r in window.session.snapshot.rows] == ["A001"]  # type: ignore[union-attr]
     tour = window.tour
     assert tour is not None and tour.isVisible()
     assert tour.step.text() == "Tour · 1 of 5" and tour.title.text() == "Your caseload"

@@ -91,7 +91,7 @@ def test_a_live_deep_dive_finalises_into_actions_on_the_record(
 ) -> None:
     window = unlocked(qtbot, make_window(caseload_dir, passphrase=PASSPHRASE))
     open_first_record(qtbot, window)
-    person = window.record.person  # type: ignore[union-attr]
+    person = window.session.record.person  # type: ignore[union-attr]
     with qtbot.waitSignal(window.ready, timeout=10000):
         window.record_page.forms.new_requested.emit("deep_dive_review")
     page = window.form_page
@@ -100,7 +100,7 @@ def test_a_live_deep_dive_finalises_into_actions_on_the_record(
     assert person.family_name in page.side.toPlainText()
     renderer = page.renderer
     assert renderer is not None
-    me = window.snapshot.me.id  # type: ignore[union-attr]
+    me = window.session.snapshot.me.id  # type: ignore[union-attr]
     renderer.set_values(
         {
             "review_date": "2026-11-02",
@@ -176,10 +176,10 @@ def test_a_formulation_is_revised_and_compared(
     assert formulation is not None and formulation.revisable
     open_first_record(qtbot, window)
     with qtbot.waitSignal(window.ready, timeout=10000):
-        window.new_form("five_ps_formulation")
+        window.forms.new_form("five_ps_formulation")
     page = window.form_page
     assert not page.session.isVisible()  # a live session only for deep dives
-    me = window.snapshot.me.id  # type: ignore[union-attr]
+    me = window.session.snapshot.me.id  # type: ignore[union-attr]
     page.renderer.set_values(
         {**required_answers(formulation, me), "presenting": "Angry outbursts at school"}
     )  # type: ignore[union-attr]
@@ -189,10 +189,10 @@ def test_a_formulation_is_revised_and_compared(
         page.finalise_button.click()
     assert page.state.text() == "Finalised", window.statusBar().currentMessage()
     assert page.revise_button.isVisible() and not page.compare_button.isVisible()
-    first_id = window.form_slot
+    first_id = window.forms.response_id
     with qtbot.waitSignal(window.ready, timeout=10000):
         page.revise_button.click()
-    assert window.form_slot != first_id and page.state.text() == "Draft"
+    assert window.forms.response_id != first_id and page.state.text() == "Draft"
     editor = page.renderer.editor_for("presenting").widget  # type: ignore[union-attr]
     assert editor.toPlainText() == "Angry outbursts at school"
     editor.setPlainText("Fewer outbursts at school since March")
@@ -231,11 +231,11 @@ def test_a_team_template_dropped_in_the_folder_appears_without_code(
     assert window.library.latest("team_huddle") is not None
     assert any("broken.toml" in str(p) for p in window.library.problems)  # reported, not fatal
     with qtbot.waitSignal(window.ready, timeout=10000):
-        window.show_team_forms()
-    titles = [a.text() for a in window.team_forms.menu.actions()]
+        window.forms.show_team_forms()
+    titles = [a.text() for a in window.team_forms_page.forms.menu.actions()]
     assert "Monday huddle" in titles
     with qtbot.waitSignal(window.ready, timeout=10000):
-        window.team_forms.new_requested.emit("team_huddle")
+        window.team_forms_page.forms.new_requested.emit("team_huddle")
     assert window.form_page.title.text() == "Monday huddle"
     assert isinstance(window.form_page.renderer.editor_for("notes").widget, QPlainTextEdit)  # type: ignore[union-attr]
     assert not isinstance(window.form_page.renderer.editor_for("notes").widget, QLineEdit)  # type: ignore[union-attr]
@@ -253,8 +253,8 @@ def test_locking_mid_form_keeps_the_answers_and_returns_to_the_form(
     assert "Safety and crisis plan" in mine and "Deep dive review" not in mine
     assert "Deep dive review" in [a.text() for a in other_menu.actions()]
     with qtbot.waitSignal(window.ready, timeout=10000):
-        window.new_form("safety_plan")
-    response_id = window.form_slot
+        window.forms.new_form("safety_plan")
+    response_id = window.forms.response_id
     renderer = window.form_page.renderer
     assert renderer is not None
     field = next(f for f in renderer.template.fields() if f.type.value == "long_text")
@@ -264,7 +264,9 @@ def test_locking_mid_form_keeps_the_answers_and_returns_to_the_form(
     assert window.form_page.renderer is None and window.store is None
     with qtbot.waitSignal(window.ready, timeout=10000):
         window.unlock(PASSPHRASE)
-    assert window.views.currentWidget() is window.form_page and window.form_slot == response_id
+    assert (
+        window.views.currentWidget() is window.form_page and window.forms.response_id == response_id
+    )
     restored = window.form_page.renderer.editor_for(field.id).widget  # type: ignore[union-attr]
     assert restored.toPlainText() == "Call nan if things get too much"
 
@@ -283,15 +285,15 @@ def test_new_forms_come_only_from_the_templates_the_organisation_enabled(
     window = unlocked(
         qtbot, make_window(caseload_dir, passphrase=PASSPHRASE, organisation=organisation)
     )
-    assert window.snapshot is not None
-    assert {r.visiting_standard_days for r in window.snapshot.rows} == {1}
+    assert window.session.snapshot is not None
+    assert {r.visiting_standard_days for r in window.session.snapshot.rows} == {1}
     open_first_record(qtbot, window)
     offered = _template_titles(window.record_page.forms.menu)
     assert offered == ["Deep dive review"]
-    before = window.form_slot
-    window.new_form("five_ps_formulation")  # turned off: nothing starts
+    before = window.forms.response_id
+    window.forms.new_form("five_ps_formulation")  # turned off: nothing starts
     window.tasks.wait()
-    assert window.form_slot == before
+    assert window.forms.response_id == before
     # A formulation written before the organisation turned the template off still opens.
     with window.store.reading() as session:  # type: ignore[union-attr]
         written = session.scalars(
@@ -299,5 +301,5 @@ def test_new_forms_come_only_from_the_templates_the_organisation_enabled(
         ).first()
     assert written is not None
     with qtbot.waitSignal(window.ready, timeout=10000):
-        window.open_form(written)
+        window.forms.open_form(written)
     assert window.form_page.title.text() == "5 Ps formulation"

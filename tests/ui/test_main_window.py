@@ -14,7 +14,9 @@ from sqlalchemy import select
 from keyworker_app.domain.vocabulary import RecordStatus
 from keyworker_app.security.device_secret import DeviceSecrets
 from keyworker_app.store import lifecycle
+from keyworker_app.store.caseload import CaseloadRow
 from keyworker_app.store.models import Action, Addendum, Contact
+from keyworker_app.ui.caseload_model import ROW_ROLE
 from keyworker_app.ui.first_run import RECOVERY_CODE
 from keyworker_app.ui.main_window import MainWindow
 from tests.ui.conftest import PASSPHRASE, unlocked
@@ -120,7 +122,7 @@ def test_a_draft_saves_itself_and_survives_a_crash(
 ) -> None:
     window = unlocked(qtbot, make_window(caseload_dir, passphrase=PASSPHRASE))
     open_first_record(qtbot, window)
-    person = window.record.person  # type: ignore[union-attr]
+    person = window.session.record.person  # type: ignore[union-attr]
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert window.views.currentWidget() is window.editor
     qtbot.keyClicks(
@@ -130,13 +132,14 @@ def test_a_draft_saves_itself_and_survives_a_crash(
     # Simulate a crash: the process vanishes without closing anything.
     window.tasks.wait()
     window.store.engine.dispose()  # type: ignore[union-attr]
-    window.store = None
+    window.events.watch(None)
+    window.session.store = None
     window.hide()
 
     again = unlocked(qtbot, make_window(caseload_dir, passphrase=PASSPHRASE))
-    assert again.drafts_button.isVisible()
+    assert again.workspace.drafts_button.isVisible()
     with qtbot.waitSignal(again.ready, timeout=10000):
-        again.drafts_button.click()
+        again.workspace.drafts_button.click()
     assert again.views.currentWidget() is again.editor
     assert (
         again.editor.narrative.toPlainText()
@@ -150,7 +153,7 @@ def test_finalise_then_add_an_addendum(
 ) -> None:
     window = unlocked(qtbot, make_window(caseload_dir, passphrase=PASSPHRASE))
     open_first_record(qtbot, window)
-    window.new_contact()
+    window.recording.new_contact()
     editor = window.editor
     qtbot.keyClicks(editor.narrative, "Family meeting at home about the weekend curfew.")
     editor.worries[next(iter(editor.worries))].setChecked(True)
@@ -193,7 +196,7 @@ def test_auto_lock_clears_every_view_and_unlocking_returns_with_the_text(
 ) -> None:
     window = unlocked(qtbot, make_window(caseload_dir, passphrase=PASSPHRASE))
     open_first_record(qtbot, window)
-    window.new_contact()
+    window.recording.new_contact()
     qtbot.keyClicks(window.editor.narrative, "Half-written note about the allotment")
     window.idle.set_minutes(0.002)  # about a tenth of a second
     window.idle.start()
@@ -237,5 +240,47 @@ def test_open_reference_and_view_from_the_command_line_options(
         qtbot,
         make_window(caseload_dir, passphrase=PASSPHRASE, open_reference=reference, view="goals"),
     )
-    assert window.record is not None and window.record.person.reference == reference
+    assert window.session.record is not None and window.session.record.person.reference == reference
     assert window.record_page.current_view() == "goals"
+
+
+def row_of(window: MainWindow, young_person_id: str) -> CaseloadRow:
+    model = window.caseload_page.model
+    return next(
+        model.row_at(n)
+        for n in range(model.rowCount())
+        if model.row_at(n).young_person_id == young_person_id
+    )
+
+
+def test_writing_a_contact_updates_its_caseload_row_while_the_editor_is_still_open(
+    qtbot: QtBot, make_window: Make, caseload_dir: Path
+) -> None:
+    window = unlocked(qtbot, make_window(caseload_dir, passphrase=PASSPHRASE))
+    page = window.caseload_page
+    page.scopes.button(2).setChecked(True)
+    n = next(n for n in range(page.model.rowCount()) if page.model.row_at(n).days_since_contact)
+    before = page.model.row_at(n)
+    drafts = len(window.session.snapshot.drafts)  # type: ignore[union-attr]
+    page.table.setFocus()
+    page.table.setCurrentIndex(page.model.index(n, 0))
+    with qtbot.waitSignal(window.ready, timeout=10000):
+        qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    editor = window.editor
+    assert window.views.currentWidget() is editor
+    qtbot.keyClicks(editor.narrative, "Met at the library to plan the week.")
+    # The draft's save reaches the caseload by the store's change event: seen today, one more
+    # draft to continue, and the row is still the one selected.
+    qtbot.waitUntil(
+        lambda: row_of(window, before.young_person_id).days_since_contact == 0, timeout=10000
+    )
+    assert window.workspace.drafts_button.text() == f"Continue draft ({drafts + 1})"
+    qtbot.keyClicks(editor.action_text, "Get a library card")
+    qtbot.keyClick(editor.action_text, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: row_of(window, before.young_person_id).open_actions == before.open_actions + 1,
+        timeout=10000,
+    )
+    assert window.views.currentWidget() is editor  # still writing: nothing reloaded the screen
+    selected = page.model.data(page.table.currentIndex(), ROW_ROLE)
+    assert selected.young_person_id == before.young_person_id

@@ -52,7 +52,7 @@ def synced_window(qtbot: QtBot, make_window: Make, store: Store) -> MainWindow:
     store.close()
     window = unlocked(qtbot, make_window(folder, passphrase=PASSPHRASE))
     qtbot.waitUntil(lambda: "Last sync" in window.sync_label.text(), timeout=20000)
-    qtbot.waitUntil(lambda: not window.syncing and not window.tasks.busy, timeout=20000)
+    qtbot.waitUntil(lambda: not window.sync.syncing and not window.tasks.busy, timeout=20000)
     return window
 
 
@@ -78,14 +78,10 @@ def three_days_fast(window: MainWindow) -> str:
     return contact_id
 
 
-def recorded_messages(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def recorded_messages(window: MainWindow) -> list[str]:
+    """Everything the status bar says from now on."""
     said: list[str] = []
-
-    def say(message: str) -> None:
-        said.append(message)
-        MainWindow.say(window, message)
-
-    monkeypatch.setattr(window, "say", say)
+    window.statusBar().messageChanged.connect(said.append)
     return said
 
 
@@ -94,12 +90,11 @@ def refused_in_the_app(
     make_window: Make,
     tmp_path: Path,
     central_url: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[MainWindow, str, list[str]]:
     window = synced_window(qtbot, make_window, signed_in(tmp_path, central_url, "kwa1"))
-    said = recorded_messages(window, monkeypatch)
+    said = recorded_messages(window)
     contact_id = three_days_fast(window)
-    window.sync_now()
+    window.sync.sync_now()
     qtbot.waitUntil(lambda: "1 not accepted" in window.sync_label.text(), timeout=20000)
     return window, contact_id, said
 
@@ -109,11 +104,8 @@ def test_a_refused_change_is_shown_corrected_and_accepted_at_the_next_sync(
     make_window: Make,
     tmp_path: Path,
     central_url: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    window, contact_id, said = refused_in_the_app(
-        qtbot, make_window, tmp_path, central_url, monkeypatch
-    )
+    window, contact_id, said = refused_in_the_app(qtbot, make_window, tmp_path, central_url)
     assert "0 unsent" in window.sync_label.text()  # not waiting to be sent: waiting for you
     assert any(
         "1 change not accepted by the central store (Sync › Not accepted)" in message
@@ -140,7 +132,7 @@ def test_a_refused_change_is_shown_corrected_and_accepted_at_the_next_sync(
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.empty, timeout=20000)
     qtbot.waitUntil(
         lambda: (
-            not window.syncing
+            not window.sync.syncing
             and "0 unsent" in window.sync_label.text()
             and "not accepted" not in window.sync_label.text()
         ),
@@ -168,7 +160,7 @@ def test_refused_changes_are_exported_and_discarded_only_when_confirmed(
     central_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    window, _, _ = refused_in_the_app(qtbot, make_window, tmp_path, central_url, monkeypatch)
+    window, _, _ = refused_in_the_app(qtbot, make_window, tmp_path, central_url)
     [menu_item] = [a for a in window.actions() if a.text() == "Not &accepted…"]
     with qtbot.waitSignal(window.ready, timeout=10000):
         menu_item.trigger()
@@ -229,7 +221,7 @@ def test_a_change_to_a_note_finalised_meanwhile_is_added_as_an_addendum(
     save_draft(store, contact_id, ContactDetails(ContactType.HOME_VISIT, added, when))
     finalise_contact(finaliser, contact_id)
     sync(finaliser)
-    window.sync_now()
+    window.sync.sync_now()
     qtbot.waitUntil(lambda: "1 conflict" in window.sync_label.text(), timeout=20000)
     with qtbot.waitSignal(window.ready, timeout=10000):
         window.sync_label.linkActivated.emit("conflicts")
@@ -247,7 +239,8 @@ def test_a_change_to_a_note_finalised_meanwhile_is_added_as_an_addendum(
     assert not page.keep_kept.isVisible()
     page.add_addendum.click()
     qtbot.waitUntil(
-        lambda: not window.syncing and "conflict" not in window.sync_label.text(), timeout=20000
+        lambda: not window.sync.syncing and "conflict" not in window.sync_label.text(),
+        timeout=20000,
     )
     qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10000)
     assert "addendum" in window.statusBar().currentMessage()

@@ -42,11 +42,11 @@ def test_a_pack_is_previewed_then_saved_encrypted(
         return QDialog.DialogCode.Accepted
 
     monkeypatch.setattr(PackOptions, "exec", choose)
-    window.print_review_pack()
-    qtbot.waitUntil(lambda: getattr(window, "pack_preview", None) is not None, timeout=30000)
-    preview = window.pack_preview
-    assert window.pack_building.steps_seen[0] == "Summary"  # progress reached the window
-    assert "Contacts" not in window.pack_building.steps_seen
+    window.printing.print_review_pack()
+    qtbot.waitUntil(lambda: window.printing.preview is not None, timeout=30000)
+    preview = window.printing.preview
+    assert window.printing.building.steps_seen[0] == "Summary"  # progress reached the window
+    assert "Contacts" not in window.printing.building.steps_seen
     pages = len(PdfReader(io.BytesIO(preview.pdf)).pages)
     assert len(preview.pages) == pages >= 2
     first = preview.pages[0]
