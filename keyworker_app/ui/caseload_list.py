@@ -1,18 +1,24 @@
 """The caseload list: read when a caseload opens, then kept current by the store's change event
 (the rows of the young people a change names, or the whole list after a pull that changed many);
-and the search across every note."""
+and the search across every note.
+
+The rows are re-read while the list is showing, else when it is next shown: on a caseload of
+thousands a re-read takes a noticeable moment of the store's worker, and a draft saves itself
+every few seconds while the worker is writing. The count of drafts to continue, a small read,
+is kept current at once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget
 from sqlalchemy import select
 
 from keyworker_app.store.caseload import caseload
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.changes import StoreChange
-from keyworker_app.store.models import Staff, Team
+from keyworker_app.store.models import Contact, Staff, Team
 from keyworker_app.store.recording import draft_contacts
 from keyworker_app.store.search import SearchHit, search
 from keyworker_app.ui.caseload_page import CaseloadPage
@@ -49,6 +55,11 @@ def read_snapshot(store: Store, visiting_standard_days: int | None) -> CaseloadS
         )
 
 
+def read_drafts(store: Store) -> list[Contact]:
+    with store.reading() as db:
+        return draft_contacts(db, store.user_name)
+
+
 def _search(store: Store, text: str) -> list[SearchHit]:
     with store.reading() as db:
         return search(db, text)
@@ -59,6 +70,7 @@ class CaseloadList:
         self,
         ops: Operations,
         session: Session,
+        views: QStackedWidget,
         page: CaseloadPage,
         who: QLabel,
         drafts_button: QPushButton,
@@ -67,6 +79,7 @@ class CaseloadList:
     ) -> None:
         self.ops = ops
         self.session = session
+        self.views = views
         self.page = page
         self.who = who
         self.drafts_button = drafts_button
@@ -75,6 +88,7 @@ class CaseloadList:
         self._stale: set[str] = set()
         self._whole = True
         page.search_requested.connect(self.search_notes)
+        views.currentChanged.connect(self._shown)
 
     def load(self, then: Callable[[], None] | None = None) -> None:
         """Read the whole caseload (a caseload has just opened), then ``then``."""
@@ -93,7 +107,16 @@ class CaseloadList:
             return  # forms, chronology, bookkeeping: nothing in the list reads them
         self.refresh.request()
 
+    def _showing(self) -> bool:
+        return self.views.currentWidget() is self.page
+
+    def _shown(self, _index: int = 0) -> None:
+        if self._showing() and (self._stale or self._whole) and self.session.store is not None:
+            self.refresh.request()
+
     def _read(self, finished: Finished) -> bool:
+        if not self._whole and not self._showing():
+            return self._read_drafts(finished)  # the rows wait until the list is shown
         stale, whole = self._stale, self._whole
         self._stale, self._whole = set(), False
         standard = self.visiting_standard_days
@@ -111,6 +134,19 @@ class CaseloadList:
 
         return self.ops.run_query(lambda store: read_snapshot(store, standard), done, failed)
 
+    def _read_drafts(self, finished: Finished) -> bool:
+        def done(drafts: list[Contact]) -> None:
+            if self.session.snapshot is not None:
+                self.session.snapshot = replace(self.session.snapshot, drafts=drafts)
+            self._show_drafts(len(drafts))
+            finished()
+
+        def failed(error: BaseException) -> None:
+            self.ops.say(friendly(error))
+            finished()
+
+        return self.ops.run_query(read_drafts, done, failed)
+
     def _show(self, snapshot: CaseloadSnapshot, only: set[str] | None) -> None:
         store = self.session.store
         user_name = store.user_name if store is not None else ""
@@ -123,7 +159,9 @@ class CaseloadList:
         self.who.setText(
             f"Signed in as <b>{me}</b>" + (f" · {snapshot.team}" if snapshot.team else "")
         )
-        count = len(snapshot.drafts)
+        self._show_drafts(len(snapshot.drafts))
+
+    def _show_drafts(self, count: int) -> None:
         self.drafts_button.setText(f"Continue draft ({count})")
         self.drafts_button.setVisible(count > 0)
 

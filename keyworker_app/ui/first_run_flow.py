@@ -15,7 +15,8 @@ from keyworker_app.security.device_secret import DeviceSecrets
 from keyworker_app.store import lifecycle
 from keyworker_app.store.caseload_store import Store
 from keyworker_app.store.models import YoungPerson
-from keyworker_app.sync.client import Tokens, keep_sign_in, request_sign_in, sync
+from keyworker_app.sync.client import keep_sign_in, request_sign_in, sync
+from keyworker_app.sync.protocol import Tokens
 from keyworker_app.ui.first_run import FirstRunPage
 from keyworker_app.ui.messages import friendly
 from keyworker_app.ui.session import Session

@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.caseload = CaseloadList(
             self.ops,
             self.session,
+            self.views,
             self.caseload_page,
             self.workspace.who,
             self.workspace.drafts_button,
